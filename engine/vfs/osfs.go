@@ -1,0 +1,104 @@
+package vfs
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"sync"
+
+	"golang.org/x/sys/unix"
+)
+
+// Default is the operating system's file system.
+var Default FS = osFS{}
+
+type osFS struct{}
+
+func (osFS) Create(name string) (File, error) {
+	return os.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o644)
+}
+
+func (osFS) Open(name string) (File, error) { return os.Open(name) }
+
+func (osFS) OpenReadWrite(name string) (File, error) {
+	return os.OpenFile(name, os.O_RDWR|os.O_CREATE, 0o644)
+}
+
+func (osFS) Remove(name string) error { return os.Remove(name) }
+
+func (osFS) Rename(oldname, newname string) error { return os.Rename(oldname, newname) }
+
+func (osFS) MkdirAll(dir string, perm os.FileMode) error { return os.MkdirAll(dir, perm) }
+
+func (osFS) List(dir string) ([]string, error) {
+	f, err := os.Open(dir)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	names, err := f.Readdirnames(-1)
+	slices.Sort(names)
+	return names, err
+}
+
+func (osFS) Stat(name string) (os.FileInfo, error) { return os.Stat(name) }
+
+func (osFS) SyncDir(dir string) error {
+	f, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return f.Sync()
+}
+
+// osLocks tracks locks held by this process: flock is per open file
+// description, so a second Lock in the same process must be refused here.
+var osLocks = struct {
+	sync.Mutex
+	held map[string]bool
+}{held: map[string]bool{}}
+
+func (osFS) Lock(name string) (io.Closer, error) {
+	abs, err := filepath.Abs(name)
+	if err != nil {
+		return nil, err
+	}
+	osLocks.Lock()
+	defer osLocks.Unlock()
+	if osLocks.held[abs] {
+		return nil, fmt.Errorf("%w: %s (held in this process)", ErrLocked, name)
+	}
+	f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
+		f.Close()
+		if err == unix.EWOULDBLOCK {
+			return nil, fmt.Errorf("%w: %s", ErrLocked, name)
+		}
+		return nil, fmt.Errorf("vfs: lock %s: %w", name, err)
+	}
+	osLocks.held[abs] = true
+	return &osLock{f: f, abs: abs}, nil
+}
+
+type osLock struct {
+	f   *os.File
+	abs string
+}
+
+func (l *osLock) Close() error {
+	osLocks.Lock()
+	defer osLocks.Unlock()
+	if l.f == nil {
+		return nil
+	}
+	delete(osLocks.held, l.abs)
+	err := l.f.Close() // closing the descriptor releases the flock
+	l.f = nil
+	return err
+}
