@@ -32,7 +32,7 @@ type Metrics struct {
 
 	// Block/page cache.
 	CacheHits, CacheMisses uint64
-	CacheBytes            uint64
+	CacheBytes             uint64
 
 	// ReadAmp is files or pages touched per Get (average); WriteAmp is
 	// (WALBytes + DiskBytesWritten) / UserBytesWritten.

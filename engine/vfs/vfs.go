@@ -26,10 +26,10 @@ var ErrLocked = errors.New("engine: locked by another process")
 // noted: ReadAt may be called concurrently with anything; Write, WriteAt,
 // Truncate and Sync must be serialized by the caller.
 type File interface {
-	io.Reader     // reads from the current offset (sequential reading)
-	io.ReaderAt   // reads at an offset; safe concurrently
-	io.Writer     // appends at the current offset
-	io.WriterAt   // writes at an offset, extending the file if needed
+	io.Reader   // reads from the current offset (sequential reading)
+	io.ReaderAt // reads at an offset; safe concurrently
+	io.Writer   // appends at the current offset
+	io.WriterAt // writes at an offset, extending the file if needed
 	io.Closer
 	// Sync makes the file's data durable (fsync/fdatasync).
 	Sync() error
