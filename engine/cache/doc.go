@@ -1,0 +1,75 @@
+// Package cache holds Lightning's two in-memory caches.
+//
+// # Block cache
+//
+// Cache is a byte-bounded cache of immutable blocks or pages, keyed by
+// (file id, offset), built on github.com/dgraph-io/ristretto/v2. Backends put
+// decoded (decompressed, checksum-verified) blocks in it and look them up
+// before reading a file.
+//
+// Keys. A block's identity is (file, offset, generation of the file's slot;
+// see DropFile). The identity is mixed into one 64-bit ristretto key, and the
+// entry stored in ristretto carries the full identity, which Get compares:
+// two different (file, offset) pairs whose hashes collide never return each
+// other's block, they just cannot both be cached. Ristretto's KeyToHash can
+// return a second "conflict" hash, but only from the key value itself; a
+// composite key would have to be a string or []byte, and ristretto passes
+// the key through a func value, so it escapes and costs one allocation per
+// Get (measured 42 ns and 1 alloc against 23 ns and none for a uint64 key).
+// The exact identity check in the entry is stronger than a 64-bit conflict
+// hash and costs nothing, so KeyToHash returns the key and a zero conflict.
+//
+// Admission. Ristretto is a hint, not a map. Set only queues the entry; a
+// background goroutine later applies the TinyLFU admission policy and the
+// sampled-LFU eviction, so a Set may be dropped (queue full, or more bytes
+// in flight than the bound below), rejected (the policy thinks the entry
+// less valuable than what it would evict), or become visible to Get only a
+// little later. Callers must treat every Get miss as normal and read the
+// source. Wait blocks until queued Sets are applied; tests use it.
+//
+// Set never replaces. An identity names immutable bytes: a Set for an
+// identity that is already cached is ignored (ristretto's in-place update is
+// disabled, which is also what keeps the byte accounting exact). A backend
+// that rewrites the bytes at (file, offset) in place must call Del after
+// the write, and must not let a Set of bytes it read before the write
+// happen after that Del (hold the page latch from read to Set).
+//
+// DropFile. Ristretto cannot enumerate entries by prefix, so files are
+// dropped by generation: every file hashes to one of genSlots generation
+// counters, the counter is part of each entry's identity, and DropFile
+// increments it. The dropped file's entries become unreachable at once;
+// they keep their share of the budget until the eviction policy samples
+// them (they get no more hits, so they are the first to go as new blocks
+// arrive). Trade-offs: the bound is fixed (genSlots counters, 64 KiB), no
+// per-file map grows with the number of files ever dropped; files sharing
+// a slot with a dropped file lose their cached blocks too (a few extra
+// misses, never a wrong result); and memory of dropped files is reclaimed
+// lazily, not at the DropFile call.
+//
+// Memory bound. Each entry is charged cost(value) = cap(value) +
+// EntryOverhead, where EntryOverhead covers ristretto's per-entry map slots
+// and policy record (see TestEntryOverhead, which measures it). The charged
+// total never exceeds the capacity. Bytes of Sets queued but not yet
+// processed are bounded separately (Pending in Metrics, at most
+// max(capacity/8, 1 MiB)); Sets over that bound are dropped. Further slack,
+// not charged: the frequency sketch (ten counters of about 5 bytes per
+// expected entry, see Options.BlockSize, capped at 2% of the capacity), the
+// generation table (64 KiB), and the Go allocator's rounding of each value
+// up to its size class (under 12.5%).
+// Blocks evicted while a caller still holds them stay alive until dropped.
+//
+// Immutability. A slice passed to Set, and a slice returned by Get, is
+// shared by the cache and every reader: nobody may modify it afterwards.
+//
+// A nil *Cache, and a Cache of capacity 0, is a valid "no cache": Get
+// misses, Set does nothing; backends need no special case.
+//
+// # Row cache
+//
+// RowCache is a small fixed-size, lock-free, hash-indexed key → value cache
+// for hot point reads; see its documentation for its consistency argument.
+//
+// Nothing in this package is stored on disk.
+//
+// Stable only at v1.
+package cache
