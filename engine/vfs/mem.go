@@ -463,7 +463,9 @@ func (fs *MemFS) CrashClone(opts CrashOptions) *MemFS {
 		}
 		data := make([]byte, keep)
 		copy(data, n.synced)
-		copy(data[len(n.synced):], n.data[len(n.synced):keep])
+		if keep > len(n.synced) { // then len(n.data) >= keep
+			copy(data[len(n.synced):], n.data[len(n.synced):keep])
+		}
 		return data
 	}, func(n *memNode) map[string]*memNode { return n.durable })
 }

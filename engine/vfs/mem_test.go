@@ -158,6 +158,17 @@ var crashCases = []struct {
 		must(t, f.Close())
 	}, map[string]string{"/db/": "", "/db/f": "abcdef"}, map[string]string{"/db/": "", "/db/f": "abzz\x00"}},
 
+	{"shrunk-below-synced-then-copied", func(t *testing.T, fs *MemFS) {
+		writeFile(t, fs, "/db/f", strings.Repeat("s", 1000))
+		must(t, fs.SyncDir("/db"))
+		f, err := fs.OpenReadWrite("/db/f")
+		must(t, err)
+		must(t, f.Truncate(1))
+		_, err = f.WriteAt([]byte("X"), 0) // copies 1 byte away from the synced array
+		must(t, err)
+		must(t, f.Close())
+	}, map[string]string{"/db/": "", "/db/f": strings.Repeat("s", 1000)}, map[string]string{"/db/": "", "/db/f": "X"}},
+
 	{"create-truncating-synced-file-dropped", func(t *testing.T, fs *MemFS) {
 		writeFile(t, fs, "/db/f", "old")
 		must(t, fs.SyncDir("/db"))
@@ -468,4 +479,117 @@ func TestMemConcurrent(t *testing.T) {
 	if want := []string{"shared", "w0", "w1", "w2", "w3"}; !slices.Equal(names, want) {
 		t.Fatalf("list = %v, want %v", names, want)
 	}
+}
+
+// TestCrashCloneRandom checks MemFS's durable file bytes against a model
+// that copies each file's bytes at every Sync. Namespace changes are
+// dir-synced at once, so after any sequence of writes, truncations, syncs,
+// creations, renames and removals, CrashClone must hold exactly the
+// model's synced bytes and the live FS the model's current bytes.
+func TestCrashCloneRandom(t *testing.T) {
+	seed := testSeed(t)
+	steps := 5000
+	if testing.Short() {
+		steps = 1000
+	}
+	rng := rand.New(rand.NewPCG(uint64(seed), 3))
+	type model struct{ data, synced []byte }
+	fs := NewMem()
+	files := map[string]*model{}
+	type handle struct {
+		f File
+		m *model
+	}
+	var handles []handle
+	names := []string{"a", "b", "c", "d"}
+	check := func(step int) {
+		crashed := fs.CrashClone(CrashOptions{})
+		want := map[string]string{}
+		live := map[string]string{}
+		for name, m := range files {
+			want["/"+name] = string(m.synced)
+			live["/"+name] = string(m.data)
+		}
+		if got := snapshot(t, crashed); !maps.Equal(got, want) {
+			t.Fatalf("step %d: crash clone %q, want %q\n%s", step, got, want, fs)
+		}
+		if got := snapshot(t, fs); !maps.Equal(got, live) {
+			t.Fatalf("step %d: live %q, want %q", step, got, live)
+		}
+		// A torn-write clone: synced bytes, then a prefix of the unsynced tail.
+		torn := snapshot(t, fs.CrashClone(CrashOptions{UnsyncedDataPercent: 100, Seed: int64(step)}))
+		for name, m := range files {
+			got := []byte(torn["/"+name])
+			tail := []byte{}
+			if len(m.data) > len(m.synced) {
+				tail = m.data[len(m.synced):]
+			}
+			if !bytes.HasPrefix(got, m.synced) || !bytes.HasPrefix(tail, got[len(m.synced):]) {
+				t.Fatalf("step %d: torn clone of %s = %q; synced %q, current %q", step, name, got, m.synced, m.data)
+			}
+		}
+	}
+	for step := range steps {
+		name := names[rng.IntN(len(names))]
+		switch op := rng.IntN(8); {
+		case op == 0: // create (truncates an existing file)
+			f, err := fs.Create(name)
+			must(t, err)
+			m := files[name]
+			if m == nil {
+				m = &model{}
+				files[name] = m
+			}
+			m.data = nil
+			handles = append(handles, handle{f, m})
+			must(t, fs.SyncDir("/"))
+		case op == 1 && len(handles) > 0: // writeat
+			h := handles[rng.IntN(len(handles))]
+			off := rng.IntN(len(h.m.data) + 8)
+			if rng.IntN(3) == 0 {
+				off = rng.IntN(min(len(h.m.data), 4) + 1) // overwrite near the start
+			}
+			b := bytes.Repeat([]byte{byte('a' + rng.IntN(26))}, 1+rng.IntN(16))
+			_, err := h.f.WriteAt(b, int64(off))
+			must(t, err)
+			if end := off + len(b); end > len(h.m.data) {
+				h.m.data = append(h.m.data, make([]byte, end-len(h.m.data))...)
+			}
+			copy(h.m.data[off:], b)
+		case op == 2 && len(handles) > 0: // truncate
+			h := handles[rng.IntN(len(handles))]
+			size := rng.IntN(len(h.m.data) + 8)
+			if rng.IntN(3) == 0 {
+				size = rng.IntN(3) // shrinking far below the synced size is the tricky case
+			}
+			must(t, h.f.Truncate(int64(size)))
+			if size <= len(h.m.data) {
+				h.m.data = h.m.data[:size:size]
+			} else {
+				h.m.data = append(h.m.data, make([]byte, size-len(h.m.data))...)
+			}
+		case op == 3 && len(handles) > 0: // sync
+			h := handles[rng.IntN(len(handles))]
+			must(t, h.f.Sync())
+			h.m.synced = slices.Clone(h.m.data)
+		case op == 4 && files[name] != nil: // rename
+			to := names[rng.IntN(len(names))]
+			must(t, fs.Rename(name, to))
+			m := files[name]
+			delete(files, name)
+			files[to] = m
+			must(t, fs.SyncDir("/"))
+		case op == 5 && files[name] != nil: // remove
+			must(t, fs.Remove(name))
+			delete(files, name)
+			must(t, fs.SyncDir("/"))
+		case op == 6 && len(handles) > 4: // close a handle
+			i := rng.IntN(len(handles))
+			must(t, handles[i].f.Close())
+			handles = slices.Delete(handles, i, i+1)
+		case op == 7:
+			check(step)
+		}
+	}
+	check(steps)
 }
