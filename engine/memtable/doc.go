@@ -1,0 +1,63 @@
+// Package memtable is the in-memory write buffer shared by the lsm and
+// hybrid backends: a concurrent skiplist of internal keys laid out in one
+// fixed-size arena.
+//
+// # Internal keys and order
+//
+// Every entry is (user key, sequence number, kind) → value. Entries are
+// ordered by user key ascending (bytes.Compare), then by sequence number
+// descending, so the newest version of a key comes first and a lookup at
+// snapshot s is one seek to (key, s): Get(key, s) returns the newest version
+// with sequence <= s. (key, seq) is unique; Add refuses a duplicate.
+// Deletions are entries of kind engine.KindDelete (tombstones); nothing is
+// ever removed from a skiplist, which is what makes its concurrency simple.
+//
+// # Memory layout
+//
+// The arena is one []byte allocated by New; nodes are carved from it by
+// bumping an atomic offset (never freed; the whole arena goes when the
+// memtable does). Links are uint32 offsets into the arena, not pointers,
+// so the garbage collector sees a single pointer-free object however many
+// entries it holds, and an arena is at most 4 GiB. Offset 0 is "no node";
+// the head node (height MaxHeight, empty key, never compared) sits at 8.
+// Every node starts on an 8-byte boundary:
+//
+//	+0        +8       +12      +16  +17    +18  +20
+//	+---------+--------+--------+----+------+----+---------+-----+---------+-----+-------+-----+
+//	| seq u64 | klen   | vlen   |kind|height| -- | next[0] | ... | next    | key | value | pad |
+//	|         | u32    | u32    | u8 | u8   |    | u32     |     | [h-1]   |     |       | to 8|
+//	+---------+--------+--------+----+------+----+---------+-----+---------+-----+-------+-----+
+//
+// Integers are in native byte order. This layout lives only in memory and
+// may change freely; it is not an on-disk format. Heights are drawn with
+// P(height > k) = 4^-k (at most MaxHeight) from a SplitMix64 generator on
+// an atomic counter per skiplist: no lock, no shared global. A node thus
+// costs about 21 + 4*1.33 bytes plus key and value, rounded up to 8.
+//
+// # Concurrency
+//
+// Reads (Get, iterators) take no lock and write nothing shared. Adds run
+// concurrently with each other and with reads: a node is fully written
+// (header, key, value, its own next links) before it is published, then
+// linked level by level from the bottom with a compare-and-swap on its
+// predecessor's next link; a failed CAS means another node was linked
+// there, so the insert moves right from the same predecessor (still valid,
+// since nothing is removed) and retries. Linking bottom-up keeps the
+// invariant that a node reachable at level i is linked at every level
+// below i, so searches may descend through it. Every next link is read and
+// written atomically, which orders the node's contents before any reader
+// that can reach it: a reader never sees a torn entry. A concurrent Add of
+// the same (key, seq) is caught at level 0 when the loser's CAS fails and
+// it finds the winner; the loser's arena space is wasted.
+//
+// Iteration is forward through the level-0 links; Prev has no back link
+// and searches from the head for the predecessor (O(log n) per step).
+//
+// # Ownership
+//
+// Add copies key and value. Slices returned by Get and by Iterator.Key and
+// Iterator.Value alias the arena: they are valid and unchanging as long as
+// the Skiplist is referenced, and must not be modified.
+//
+// Stable only at v1.
+package memtable
