@@ -14,7 +14,7 @@ type Metrics struct {
 	// Backend is the registered name of the backend.
 	Backend string
 	// Checksum names the checksum implementation in use, e.g.
-	// "crc32c/sse42" or "crc32c/portable".
+	// "crc32c/sse4.2" or "crc32c/portable".
 	Checksum string
 
 	// Operation counts since Open.
