@@ -3,6 +3,7 @@ package memtable
 import (
 	"bytes"
 	"fmt"
+	"hash/maphash"
 	"math"
 	"math/bits"
 	"sync/atomic"
@@ -30,7 +31,20 @@ const (
 
 	// headOff is where the head node starts; offset 0 means "no node".
 	headOff = align
+	// headEnd is where the head node ends and the first entry can start.
+	headEnd = headOff + (offTower+4*MaxHeight+align-1)&^(align-1)
+
+	// The point-lookup index has one 8-byte slot per indexRatio bytes of
+	// capacity (7.7% of it), at least minSlots, and takes new keys up to
+	// 3/4 of its slots. With entries of 128 bytes or more on average the
+	// arena fills first; with smaller ones the index does.
+	indexRatio = 104
+	minSlots   = 4
 )
+
+// MinCapacity is the smallest capacity New accepts (the head node and a
+// minimal index); New raises smaller capacities to it.
+const MinCapacity = headEnd + 8*minSlots
 
 // nodeSize returns the arena bytes of a node of height h holding a key of
 // klen and a value of vlen bytes, rounded up to the alignment.
@@ -40,21 +54,22 @@ func nodeSize(h int, klen, vlen uint64) uint64 {
 }
 
 // EntrySize returns the most arena bytes Add can use for an entry with a
-// key of klen and a value of vlen bytes (the node at MaxHeight). A
-// skiplist of capacity at least MinCapacity + EntrySize(k, v) accepts such
-// an entry when empty.
+// key of klen and a value of vlen bytes (the node at MaxHeight). Add
+// returns ErrEntryTooLarge when this exceeds what an empty skiplist's
+// arena has room for, about 92% of its capacity (see Skiplist).
 func EntrySize(klen, vlen int) int {
 	return int(nodeSize(MaxHeight, uint64(klen), uint64(vlen)))
 }
 
-// MinCapacity is the arena space the head node takes; New raises smaller
-// capacities to it.
-const MinCapacity = headOff + (offTower+4*MaxHeight+align-1)&^(align-1)
-
 // Skiplist is a sorted set of internal keys (user key, sequence number,
-// kind) with values, in one fixed-size arena. Order: user key ascending by
-// bytes.Compare, then sequence number descending, so the newest version of
-// a key comes first.
+// kind) with values, in one fixed-size arena, plus a hash index from each
+// user key to its newest version for point lookups. Order: user key
+// ascending by bytes.Compare, then sequence number descending, so the
+// newest version of a key comes first.
+//
+// Memory: New allocates the whole capacity at once; about 92% of it is the
+// arena holding the entries and the rest the index. Add returns
+// ErrArenaFull when either is full.
 //
 // Add may be called from many goroutines at once; reads (Get, iterators,
 // Size, Len) take no lock and may run concurrently with Adds. Entries are
@@ -68,18 +83,30 @@ type Skiplist struct {
 	height atomic.Uint32  // levels in use, 1..MaxHeight
 	rng    atomic.Uint64  // SplitMix64 state for node heights
 	count  atomic.Int64
+
+	// index: open addressing with linear probing; a slot is 0 (empty) or
+	// tag<<32 | node offset, the node being the newest version of its key
+	// whose Add has indexed it. Slots are never emptied.
+	index    []atomic.Uint64
+	hashSeed maphash.Seed
+	keys     atomic.Int64 // slots reserved for distinct keys
+	maxKeys  int64
 }
 
-// New returns an empty skiplist whose arena holds capacity bytes. A
-// capacity below MinCapacity is raised to it (such a list accepts no
-// entry: Add returns ErrEntryTooLarge); one above MaxCapacity is lowered to
-// it. The arena is allocated at once.
+// New returns an empty skiplist taking capacity bytes. A capacity below
+// MinCapacity is raised to it; one above MaxCapacity is lowered to it.
 func New(capacity int) *Skiplist {
 	c := uint64(max(capacity, MinCapacity))
 	c = min(c, MaxCapacity)
-	s := &Skiplist{buf: make([]byte, c)}
+	slots := max(c/indexRatio, minSlots)
+	s := &Skiplist{
+		buf:      make([]byte, c-8*slots),
+		index:    make([]atomic.Uint64, slots),
+		hashSeed: maphash.MakeSeed(),
+		maxKeys:  int64(slots * 3 / 4),
+	}
 	s.base = unsafe.Pointer(&s.buf[0])
-	s.used.Store(headOff + nodeSize(MaxHeight, 0, 0))
+	s.used.Store(headEnd)
 	s.buf[headOff+offHeight] = MaxHeight
 	s.height.Store(1)
 	s.rng.Store(uint64(uintptr(s.base)) ^ 0x243f6a8885a308d3)
@@ -91,11 +118,12 @@ func New(capacity int) *Skiplist {
 // benchmarks; call it before any Add.
 func (s *Skiplist) Seed(seed uint64) { s.rng.Store(seed) }
 
-// Size returns the arena bytes in use, including node overhead.
-func (s *Skiplist) Size() int { return int(s.used.Load()) }
+// Size returns the bytes in use: arena bytes allocated to entries and
+// node overhead, plus the whole index.
+func (s *Skiplist) Size() int { return int(s.used.Load()) + 8*len(s.index) }
 
-// Capacity returns the arena's size in bytes.
-func (s *Skiplist) Capacity() int { return len(s.buf) }
+// Capacity returns the bytes the skiplist took at New: arena plus index.
+func (s *Skiplist) Capacity() int { return len(s.buf) + 8*len(s.index) }
 
 // Len returns the number of entries.
 func (s *Skiplist) Len() int { return int(s.count.Load()) }
@@ -194,16 +222,17 @@ func (s *Skiplist) seekLevel(key []byte, seq uint64, lvl int, before uint32) (pr
 
 // Add inserts the entry (key, seq, kind) → value. Key and value are copied
 // into the arena. It returns ErrDuplicate if (key, seq) is already
-// present, ErrArenaFull if the arena has no room left for it, and
-// ErrEntryTooLarge if it could not fit even in an empty skiplist. Add is
-// safe for concurrent use with every other method. The kind is stored as
-// given; the skiplist gives it no meaning.
+// present, ErrArenaFull if the arena or the index has no room left for it,
+// and ErrEntryTooLarge if it could not fit even in an empty skiplist; on
+// error the skiplist is unchanged. Add is safe for concurrent use with
+// every other method. The kind is stored as given; the skiplist gives it
+// no meaning.
 func (s *Skiplist) Add(key []byte, seq uint64, kind engine.Kind, value []byte) error {
 	// Check the worst case first, so the answer does not depend on the
 	// height drawn.
-	if uint64(MinCapacity)+nodeSize(MaxHeight, uint64(len(key)), uint64(len(value))) > uint64(len(s.buf)) {
-		return fmt.Errorf("%w: key %d and value %d bytes need up to %d, arena %d bytes",
-			ErrEntryTooLarge, len(key), len(value), EntrySize(len(key), len(value)), len(s.buf)-MinCapacity)
+	if headEnd+nodeSize(MaxHeight, uint64(len(key)), uint64(len(value))) > uint64(len(s.buf)) {
+		return fmt.Errorf("%w: key %d and value %d bytes need up to %d, the arena has room for %d",
+			ErrEntryTooLarge, len(key), len(value), EntrySize(len(key), len(value)), len(s.buf)-headEnd)
 	}
 	h := s.randomHeight()
 	for {
@@ -224,9 +253,23 @@ func (s *Skiplist) Add(key []byte, seq uint64, kind engine.Kind, value []byte) e
 		before = prev[lvl]
 	}
 
+	// A key seen for the first time reserves an index slot. Versions of a
+	// key are adjacent, so if the key is present one of its versions is
+	// next to the new entry. (Two concurrent first versions of a key may
+	// both reserve: an overestimate, which is safe.)
+	newKey := (prev[0] == headOff || !bytes.Equal(s.key(prev[0]), key)) &&
+		(next[0] == 0 || !bytes.Equal(s.key(next[0]), key))
+	if newKey && s.keys.Add(1) > s.maxKeys {
+		s.keys.Add(-1)
+		return ErrArenaFull
+	}
+
 	size := nodeSize(h, uint64(len(key)), uint64(len(value)))
 	n, ok := s.alloc(size)
 	if !ok {
+		if newKey {
+			s.keys.Add(-1)
+		}
 		return ErrArenaFull
 	}
 	// Fill the node before publishing it: readers reach it only through
@@ -256,12 +299,69 @@ func (s *Skiplist) Add(key []byte, seq uint64, kind engine.Kind, value []byte) e
 				// Only possible at level 0, before the node is visible:
 				// a concurrent Add of the same (key, seq) won. The node's
 				// arena space is lost.
+				if newKey {
+					s.keys.Add(-1)
+				}
 				return fmt.Errorf("%w: seq %d, key of %d bytes", ErrDuplicate, seq, len(key))
 			}
 		}
 	}
+	s.indexAdd(n, key, seq)
 	s.count.Add(1)
 	return nil
+}
+
+const tagMask = 0xffffffff00000000
+
+// slotOf returns key's tag and first index slot.
+func (s *Skiplist) slotOf(key []byte) (tag, slot uint64) {
+	h := maphash.Bytes(s.hashSeed, key)
+	slot, _ = bits.Mul64(h, uint64(len(s.index)))
+	return h << 32, slot
+}
+
+// indexAdd points key's index slot at node n (which holds key at seq)
+// unless it already points at a newer version. An empty slot always
+// exists: occupied slots never outnumber reservations, at most maxKeys.
+func (s *Skiplist) indexAdd(n uint32, key []byte, seq uint64) {
+	tag, i := s.slotOf(key)
+	want := tag | uint64(n)
+	for {
+		slot := &s.index[i]
+		e := slot.Load()
+		switch {
+		case e == 0:
+			if slot.CompareAndSwap(0, want) {
+				return
+			}
+			continue // lost the slot: look at it again
+		case e&tagMask == tag && bytes.Equal(s.key(uint32(e)), key):
+			if s.seq(uint32(e)) > seq || slot.CompareAndSwap(e, want) {
+				return
+			}
+			continue // a concurrent version changed it: compare again
+		}
+		if i++; i == uint64(len(s.index)) {
+			i = 0
+		}
+	}
+}
+
+// indexGet returns the newest indexed version of key, or 0.
+func (s *Skiplist) indexGet(key []byte) uint32 {
+	tag, i := s.slotOf(key)
+	for {
+		e := s.index[i].Load()
+		if e == 0 {
+			return 0
+		}
+		if e&tagMask == tag && bytes.Equal(s.key(uint32(e)), key) {
+			return uint32(e)
+		}
+		if i++; i == uint64(len(s.index)) {
+			i = 0
+		}
+	}
 }
 
 // findGE returns the first node >= (key, seq), or 0.
@@ -321,9 +421,18 @@ func (s *Skiplist) findLast() uint32 {
 // found is false if key has no such version. A KindDelete version is
 // returned like any other: the caller interprets kinds. The value aliases
 // the arena (see Skiplist).
+//
+// Get is one index probe to the key's newest version, then a walk along
+// its older versions while they are newer than seq. It sees every Add that
+// returned before it started.
 func (s *Skiplist) Get(key []byte, seq uint64) (value []byte, kind engine.Kind, found bool) {
-	n := s.findGE(key, seq)
-	if n == 0 || !bytes.Equal(s.key(n), key) {
+	n := s.indexGet(key)
+	for n != 0 && s.seq(n) > seq {
+		if n = s.next(n, 0); n != 0 && !bytes.Equal(s.key(n), key) {
+			n = 0
+		}
+	}
+	if n == 0 {
 		return nil, 0, false
 	}
 	return s.value(n), s.kind(n), true

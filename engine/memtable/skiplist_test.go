@@ -182,11 +182,64 @@ func TestArenaFull(t *testing.T) {
 	if err := s.Add([]byte("big"), 1, engine.KindSet, make([]byte, capacity)); !errors.Is(err, ErrEntryTooLarge) {
 		t.Fatalf("Add of an oversized entry: %v, want ErrEntryTooLarge", err)
 	}
-	// An entry of exactly the advertised limit fits into an empty list.
-	k, v := []byte("k"), make([]byte, 100)
-	s2 := New(MinCapacity + EntrySize(len(k), len(v)))
-	if err := s2.Add(k, 1, engine.KindSet, v); err != nil {
-		t.Fatalf("entry within EntrySize refused: %v", err)
+	// EntrySize decides ErrEntryTooLarge: an entry whose EntrySize fits
+	// the arena's room is accepted by an empty list, one a byte larger is
+	// not.
+	for c := MinCapacity; c < 2000; c += 8 {
+		room := len(New(c).buf) - headEnd
+		fixed := offTower + 4*MaxHeight + len("k") // node bytes besides the value, before rounding
+		k := []byte("k")
+		if room >= EntrySize(1, 0) {
+			fits := make([]byte, room-fixed)
+			if EntrySize(1, len(fits)) != room {
+				t.Fatalf("test arithmetic: EntrySize %d, room %d", EntrySize(1, len(fits)), room)
+			}
+			if err := New(c).Add(k, 1, engine.KindSet, fits); err != nil {
+				t.Fatalf("capacity %d: entry of EntrySize %d = room refused: %v", c, room, err)
+			}
+		}
+		over := make([]byte, max(room-fixed+1, 0))
+		if err := New(c).Add(k, 1, engine.KindSet, over); !errors.Is(err, ErrEntryTooLarge) {
+			t.Fatalf("capacity %d: entry of EntrySize %d > room %d: %v", c, EntrySize(1, len(over)), room, err)
+		}
+	}
+}
+
+// TestIndexFull fills the index before the arena with tiny entries: new
+// keys then get ErrArenaFull, new versions of indexed keys still go in,
+// and everything stays readable.
+func TestIndexFull(t *testing.T) {
+	s := New(16 << 10)
+	m := &model{}
+	var i int
+	for ; ; i++ {
+		k := fmt.Appendf(nil, "%x", i)
+		err := s.Add(k, 1, engine.KindSet, nil)
+		if errors.Is(err, ErrArenaFull) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		m.add(entry{string(k), 1, engine.KindSet, ""})
+	}
+	if int64(i) != s.maxKeys {
+		t.Fatalf("index took %d keys, its reserve is %d", i, s.maxKeys)
+	}
+	if s.used.Load() > uint64(len(s.buf))/2 {
+		t.Fatalf("arena %d of %d used: the test meant the index to fill first", s.used.Load(), len(s.buf))
+	}
+	for j := range 20 {
+		k := fmt.Appendf(nil, "%x", j*3)
+		if err := s.Add(k, 2, engine.KindDelete, nil); err != nil {
+			t.Fatalf("new version of an indexed key refused: %v", err)
+		}
+		m.add(entry{string(k), 2, engine.KindDelete, ""})
+	}
+	checkAll(t, s, m)
+	for j := range i + 10 {
+		checkProbe(t, s, m, fmt.Sprintf("%x", j), 1)
+		checkProbe(t, s, m, fmt.Sprintf("%x", j), math.MaxUint64)
 	}
 }
 
@@ -275,6 +328,11 @@ func TestConcurrent(t *testing.T) {
 				seq := uint64(i%3 + 1)
 				if err := s.Add(k, seq, engine.KindSet, valueFor(k, seq)); err != nil {
 					errc <- err
+					return
+				}
+				// An Add that returned is visible to Get.
+				if v, _, ok := s.Get(k, seq); !ok || !bytes.Equal(v, valueFor(k, seq)) {
+					errc <- fmt.Errorf("Get(%q, %d) after its Add = %q, %v", k, seq, v, ok)
 					return
 				}
 			}
