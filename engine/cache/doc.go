@@ -66,8 +66,16 @@
 //
 // # Row cache
 //
-// RowCache is a small fixed-size, lock-free, hash-indexed key → value cache
-// for hot point reads; see its documentation for its consistency argument.
+// RowCache is a fixed-size, lock-free, hash-indexed key → value cache for
+// hot point reads, to sit in front of any backend: a Get is a hash, one
+// cache line of atomic loads and a key compare, with no lock and no shared
+// write (ristretto's Get takes a read lock and records the access). Rows
+// are invalidated by a per-set epoch that writers bump before they
+// acknowledge a write; readers fill with the epoch they saw on their miss,
+// so a fill that raced with a write can never be served. The argument is
+// on the type. Memory: 2 rows per set, each at most maxEntry key+value
+// bytes (rounded up to the allocator's size class) plus RowEntryOverhead;
+// replaced rows are garbage until the next GC. Absent keys are not cached.
 //
 // Nothing in this package is stored on disk.
 //
