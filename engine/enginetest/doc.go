@@ -91,7 +91,7 @@
 //
 // Under -short the kit keeps to a few seconds on a simple backend (fewer
 // ops, seeds and flips; about 2 s on the reference engine); the full run
-// goes deeper (about 10 s on the reference engine). The kit opens
+// goes deeper (about 7 s on the reference engine). The kit opens
 // engines with small limits and sizes (MaxKeySize 1 KiB, MaxValueSize 64
 // KiB, MemTableSize and WALSegmentSize 64 KiB) so that flushes and log
 // rotations happen with little data; WithOptions adjusts them.

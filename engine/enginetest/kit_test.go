@@ -66,13 +66,26 @@ func TestBroken(t *testing.T) {
 		{refengine.BugIgnoreCorruption, []string{"Corruption"}},
 		{refengine.BugSwallowWriteError, []string{"Faults"}},
 	}
+	subprocess := func(bug refengine.Bug, areas []string) ([]byte, error) {
+		run := "^TestBrokenTarget$/^(" + strings.Join(areas, "|") + ")$"
+		cmd := exec.Command(os.Args[0], "-test.run="+run, "-test.short", "-enginetest.seed=1")
+		cmd.Env = append(os.Environ(), brokenEnv+"="+bug.String())
+		return cmd.CombinedOutput()
+	}
+	// The control: the same harness on the correct engine passes, so the
+	// failures below come from the bugs.
+	t.Run("control", func(t *testing.T) {
+		t.Parallel()
+		areas := []string{"CRUD", "Iterator", "Snapshot", "Persistence", "Crash", "Faults", "Corruption", "Randomized"}
+		out, err := subprocess(refengine.NoBug, areas)
+		if err != nil {
+			t.Fatalf("the subprocess harness fails on the correct engine: %v\n%s", err, out)
+		}
+	})
 	for _, tc := range tests {
 		t.Run(tc.bug.String(), func(t *testing.T) {
 			t.Parallel()
-			run := "^TestBrokenTarget$/^(" + strings.Join(tc.caughtBy, "|") + ")$"
-			cmd := exec.Command(os.Args[0], "-test.run="+run, "-test.short", "-enginetest.seed=1")
-			cmd.Env = append(os.Environ(), brokenEnv+"="+tc.bug.String())
-			out, err := cmd.CombinedOutput()
+			out, err := subprocess(tc.bug, tc.caughtBy)
 			if err == nil {
 				t.Fatalf("the kit passed on broken variant %s; output:\n%s", tc.bug, out)
 			}
