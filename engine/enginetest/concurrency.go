@@ -119,6 +119,7 @@ func (k *kit) testConcurrency(t *testing.T) {
 					c.fail(err)
 				}
 				for j := 0; j < 50 && !c.stop.Load(); j++ {
+					_ = e.Metrics() // concurrently with everything: -race checks the counters
 					runtime.Gosched()
 				}
 			}

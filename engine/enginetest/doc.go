@@ -45,14 +45,17 @@
 //   - Persistence (Durability): Close and reopen keeps everything, deletes
 //     and unsynced writes included; reopen after Flush; several reopen
 //     cycles; a second Open of an open directory fails with an error
-//     wrapping engine.ErrLocked, and Close releases the lock.
+//     wrapping engine.ErrLocked, and Close releases the lock; an Open with
+//     Options.ReadOnly reads everything, refuses writes with
+//     engine.ErrReadOnly and changes no file (the lock file aside).
 //   - Crash (Durability): see below.
 //   - Faults (Durability): see below.
 //   - Corruption (Durability): see below.
 //   - Concurrency: writers each own a group of keys and set all of them to
 //     version v in one batch (or delete them all), v = 1, 2, ...; a Set/
 //     Delete writer on other keys; readers with Gets, iterators, snapshots
-//     and full reverse scans; Flush running meanwhile. Every view must show
+//     and full reverse scans; Flush (and Compact) and Metrics running
+//     meanwhile. Every view must show
 //     a group entirely at one version (atomicity and point-in-time views),
 //     a reader's successive views never go back in time, and every read
 //     must return a version between the last one acknowledged before the

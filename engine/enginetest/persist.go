@@ -3,6 +3,7 @@ package enginetest
 import (
 	"errors"
 	"fmt"
+	"path"
 	"testing"
 
 	"github.com/lightningdb/lightning/engine"
@@ -15,6 +16,7 @@ func (k *kit) testPersistence(t *testing.T) {
 	t.Run("ReopenAfterFlush", k.persistAfterFlush)
 	t.Run("ReopenCycles", k.persistCycles)
 	t.Run("Locked", k.persistLocked)
+	t.Run("ReadOnly", k.persistReadOnly)
 }
 
 // persistWorkload writes a data set with every kind of write: Sync and not,
@@ -139,4 +141,68 @@ func (k *kit) persistLocked(t *testing.T) {
 	m.set([]byte("a"), []byte("1"))
 	m.set([]byte("b"), []byte("2"))
 	expectState(t, "reopened after the lock was released", e, m)
+}
+
+// persistReadOnly opens a closed engine with Options.ReadOnly: everything
+// reads back, writes fail with ErrReadOnly, and no file changes.
+func (k *kit) persistReadOnly(t *testing.T) {
+	fs := vfs.NewMem()
+	e := k.mustOpen(t, fs)
+	m := newModel()
+	persistWorkload(t, e, m, "r")
+	must(t, "flush", flush(e))
+	persistWorkload(t, e, m, "s")
+	must(t, "Close", e.Close())
+	before, err := listFiles(fs, testDir)
+	must(t, "listing files", err)
+
+	opts := k.smallOptions(t, fs)
+	opts.ReadOnly = true
+	e, err = k.openWith(fs, opts)
+	must(t, "Open with ReadOnly", err)
+	expectState(t, "read-only engine", e, m)
+	readOnly := func(what string, err error) {
+		t.Helper()
+		if !errors.Is(err, engine.ErrReadOnly) {
+			t.Errorf("%s on a read-only engine = %v, want ErrReadOnly", what, err)
+		}
+	}
+	readOnly("Set", e.Set([]byte("new"), []byte("1"), engine.Sync))
+	readOnly("Delete", e.Delete(key("r", 1), engine.NoSync))
+	b := engine.NewBatch()
+	b.Set([]byte("new"), []byte("1"))
+	readOnly("Apply", e.Apply(b, engine.NoSync))
+	expectState(t, "read-only engine after refused writes", e, m, []byte("new"))
+	if err := e.Close(); err != nil {
+		t.Errorf("Close of a read-only engine: %v", err)
+	}
+	after, err := listFiles(fs, testDir)
+	must(t, "listing files", err)
+	changed := func(a, b []fileInfo) string {
+		old := map[string][]byte{}
+		for _, f := range a {
+			old[f.path] = f.data
+		}
+		for _, f := range b {
+			if path.Base(f.path) == k.cfg.lockFile {
+				delete(old, f.path)
+				continue
+			}
+			if o, ok := old[f.path]; !ok {
+				return f.path + " created"
+			} else if string(o) != string(f.data) {
+				return f.path + " changed"
+			}
+			delete(old, f.path)
+		}
+		for p := range old {
+			if path.Base(p) != k.cfg.lockFile {
+				return p + " removed"
+			}
+		}
+		return ""
+	}
+	if c := changed(before, after); c != "" {
+		t.Errorf("a read-only Open, reads and Close changed the files (the lock file aside): %s", c)
+	}
 }
