@@ -55,9 +55,9 @@
 //     version v in one batch (or delete them all), v = 1, 2, ...; a Set/
 //     Delete writer on other keys; readers with Gets, iterators, snapshots
 //     and full reverse scans; Flush (and Compact) and Metrics running
-//     meanwhile. Every view must show
-//     a group entirely at one version (atomicity and point-in-time views),
-//     a reader's successive views never go back in time, and every read
+//     meanwhile. Every view must show a group entirely at one version
+//     (atomicity and point-in-time views), a reader's successive views
+//     never go back in time, and every read
 //     must return a version between the last one acknowledged before the
 //     read began and the last one started before it ended (no stale reads
 //     after a delete or overwrite, no invented data). Writers are paced by
