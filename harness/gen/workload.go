@@ -86,13 +86,14 @@ func checkWorkload(w *props.Workload) error {
 // writes per operation (the only shared state read is Inserts.Last, one
 // atomic load).
 type Worker struct {
-	R      *Rand
-	shared *Shared
-	ops    opChooser
-	keys   Number       // request distribution (nil for exponential)
-	exp    *Exponential // exponential request distribution
-	scan   Number
-	values *Values
+	R       *Rand
+	scratch []uint64
+	shared  *Shared
+	ops     opChooser
+	keys    Number       // request distribution (nil for exponential)
+	exp     *Exponential // exponential request distribution
+	scan    Number
+	values  *Values
 }
 
 // NewWorker returns the generators of worker index (of workers), seeded
@@ -156,6 +157,38 @@ func (g *Worker) NextKeynum() int64 {
 		}
 	}
 	return int64(v % (uint64(last) + 1))
+}
+
+// Filler is a Number that fills a batch faster than calls to Next can.
+type Filler interface {
+	Number
+	Fill(dst []uint64)
+}
+
+// NextKeynums fills dst with key numbers, as len(dst) calls of NextKeynum
+// would (same distribution and redraw rule), faster where the request
+// distribution is a Filler.
+func (g *Worker) NextKeynums(dst []int64) {
+	f, ok := g.keys.(Filler)
+	if !ok {
+		for i := range dst {
+			dst[i] = g.NextKeynum()
+		}
+		return
+	}
+	if cap(g.scratch) < len(dst) {
+		g.scratch = make([]uint64, len(dst))
+	}
+	raw := g.scratch[:len(dst)]
+	f.Fill(raw)
+	last := g.shared.Inserts.Last()
+	for i, v := range raw {
+		if int64(v) <= last {
+			dst[i] = int64(v)
+		} else {
+			dst[i] = g.NextKeynum()
+		}
+	}
 }
 
 // NextInsert returns the key number of the next run-phase insert. The

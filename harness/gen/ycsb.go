@@ -3,6 +3,7 @@ package gen
 import (
 	"math"
 	"math/bits"
+	"slices"
 	"strconv"
 )
 
@@ -72,17 +73,68 @@ func (k KeyBuilder) Append(dst []byte, keynum int64) []byte {
 	if k.Hashed {
 		keynum = FNVHash64(keynum)
 	}
-	dst = append(dst, k.Prefix...)
 	if k.Format == KeyCompact {
+		dst = append(dst, k.Prefix...)
 		u := uint64(keynum)
 		return append(dst, byte(u>>56), byte(u>>48), byte(u>>40), byte(u>>32),
 			byte(u>>24), byte(u>>16), byte(u>>8), byte(u))
 	}
-	n := decimalLen(keynum)
-	for i := n; i < k.ZeroPadding; i++ {
-		dst = append(dst, '0')
+	if keynum < 0 { // only MinInt64 hashes to a negative number
+		dst = append(dst, k.Prefix...)
+		for i := decimalLen(keynum); i < k.ZeroPadding; i++ {
+			dst = append(dst, '0')
+		}
+		return strconv.AppendInt(dst, keynum, 10)
 	}
-	return appendDecimal(dst, keynum)
+	nd := decimalLen(keynum)
+	np := len(k.Prefix)
+	pad := max(k.ZeroPadding-nd, 0)
+	n := len(dst)
+	dst = slices.Grow(dst, np+pad+nd)[:n+np+pad+nd]
+	b := dst[n:]
+	for i := 0; i < np; i++ { // a loop beats memmove for a short prefix
+		b[i] = k.Prefix[i]
+	}
+	for i := np; i < np+pad; i++ {
+		b[i] = '0'
+	}
+	putDecimal(b[np+pad:], uint64(keynum))
+	return dst
+}
+
+// putDecimal writes u in decimal into exactly len(b) == decimalLen(u)
+// bytes, from the right, in 8-digit pieces of 32-bit arithmetic whose
+// digit pairs the CPU computes in parallel.
+func putDecimal(b []byte, u uint64) {
+	i := len(b)
+	for u >= 1e8 {
+		lo := uint32(u % 1e8)
+		u /= 1e8
+		i -= 8
+		put8(b[i:i+8], lo)
+	}
+	v := uint32(u)
+	for v >= 100 {
+		d := (v % 100) * 2
+		v /= 100
+		i -= 2
+		b[i], b[i+1] = digitPairs[d], digitPairs[d+1]
+	}
+	if v >= 10 {
+		b[i-2], b[i-1] = digitPairs[v*2], digitPairs[v*2+1]
+	} else {
+		b[i-1] = byte('0' + v)
+	}
+}
+
+// put8 writes v (< 1e8) as exactly 8 digits into b[:8].
+func put8(b []byte, v uint32) {
+	_ = b[7]
+	a, c := v/10000, v%10000
+	a1, a2 := (a/100)*2, (a%100)*2
+	c1, c2 := (c/100)*2, (c%100)*2
+	b[0], b[1], b[2], b[3] = digitPairs[a1], digitPairs[a1+1], digitPairs[a2], digitPairs[a2+1]
+	b[4], b[5], b[6], b[7] = digitPairs[c1], digitPairs[c1+1], digitPairs[c2], digitPairs[c2+1]
 }
 
 // decimalLen is len(strconv.FormatInt(v, 10)), sign included.
@@ -109,52 +161,14 @@ const digitPairs = "000102030405060708091011121314151617181920212223242526272829
 	"40414243444546474849505152535455565758596061626364656667686970717273747576777879" +
 	"8081828384858687888990919293949596979899"
 
-// appendDecimal is strconv.AppendInt(dst, v, 10), faster for the 19-digit
-// numbers FNV hashing makes: the number is cut into 8-digit pieces that
-// are formatted with 32-bit arithmetic, two digits at a time.
+// appendDecimal is strconv.AppendInt(dst, v, 10).
 func appendDecimal(dst []byte, v int64) []byte {
 	if v < 0 {
 		return strconv.AppendInt(dst, v, 10)
 	}
-	u := uint64(v)
-	if u < 1e8 {
-		return appendSmall(dst, uint32(u))
-	}
-	hi, lo := u/1e8, uint32(u%1e8)
-	if hi < 1e8 {
-		dst = appendSmall(dst, uint32(hi))
-	} else {
-		dst = appendSmall(dst, uint32(hi/1e8))
-		dst = append8(dst, uint32(hi%1e8))
-	}
-	return append8(dst, lo)
-}
-
-// appendSmall appends v (< 1e8) without leading zeros.
-func appendSmall(dst []byte, v uint32) []byte {
-	var buf [8]byte
-	i := 8
-	for v >= 100 {
-		d := (v % 100) * 2
-		v /= 100
-		i -= 2
-		buf[i], buf[i+1] = digitPairs[d], digitPairs[d+1]
-	}
-	if v >= 10 {
-		i -= 2
-		buf[i], buf[i+1] = digitPairs[v*2], digitPairs[v*2+1]
-	} else {
-		i--
-		buf[i] = byte('0' + v)
-	}
-	return append(dst, buf[i:]...)
-}
-
-// append8 appends v (< 1e8) as exactly 8 digits.
-func append8(dst []byte, v uint32) []byte {
-	a, b := v/10000, v%10000
-	a1, a2 := (a/100)*2, (a%100)*2
-	b1, b2 := (b/100)*2, (b%100)*2
-	return append(dst, digitPairs[a1], digitPairs[a1+1], digitPairs[a2], digitPairs[a2+1],
-		digitPairs[b1], digitPairs[b1+1], digitPairs[b2], digitPairs[b2+1])
+	n := len(dst)
+	nd := decimalLen(v)
+	dst = slices.Grow(dst, nd)[:n+nd]
+	putDecimal(dst[n:], uint64(v))
+	return dst
 }

@@ -94,6 +94,7 @@ type Zipfian struct {
 	countForZeta uint64 // the item count zetan and eta are for
 	zetan        float64
 	eta          float64
+	pow          *powTable // x^alpha for the current count; nil: math.Pow
 }
 
 // NewZipfian returns a zipfian over [min, max] with skew theta (0 < theta
@@ -112,6 +113,10 @@ func newZipfian(r *Rand, base, items uint64, theta, zetan float64) *Zipfian {
 func (z *Zipfian) setCount(n uint64, zetan float64) {
 	z.countForZeta, z.zetan = n, zetan
 	z.eta = (1 - math.Pow(2/float64(n), 1-z.theta)) / (1 - z.zeta2/zetan)
+	z.pow = nil
+	if n == z.items && n > 2 {
+		z.pow = sharedPowTable(n, z.theta, z.eta, z.alpha)
+	}
 }
 
 // Next returns the next value.
@@ -130,7 +135,13 @@ func (z *Zipfian) NextN(n uint64) uint64 {
 	if uz < z.half {
 		return z.base + 1
 	}
-	v := uint64(float64(n) * math.Pow(z.eta*u-z.eta+1, z.alpha))
+	var p float64
+	if z.pow != nil {
+		p = z.pow.at(u)
+	} else {
+		p = math.Pow(z.eta*u-z.eta+1, z.alpha)
+	}
+	v := uint64(float64(n) * p)
 	if v >= n { // float rounding at u -> 1
 		v = n - 1
 	}
@@ -226,6 +237,18 @@ func (s *ScrambledZipfian) Next() uint64 {
 	return s.min + s.mod.mod(uint64(FNVHash64(int64(s.z.Next()))))
 }
 
+// Fill sets every element of dst to a next value. It draws all the
+// zipfian values first and hashes them after, so the CPU overlaps the
+// independent hash chains: about twice the rate of calling Next.
+func (s *ScrambledZipfian) Fill(dst []uint64) {
+	for i := range dst {
+		dst[i] = s.z.Next()
+	}
+	for i, v := range dst {
+		dst[i] = s.min + s.mod.mod(uint64(FNVHash64(int64(v))))
+	}
+}
+
 // fastMod computes x mod d for a fixed d without a division instruction
 // (a 64-bit DIV costs 30-90 cycles): q = high64(x * floor((2^64-1)/d)) is
 // floor(x/d) or one less, so one correction step gives the remainder.
@@ -242,4 +265,64 @@ func (f fastMod) mod(x uint64) uint64 {
 		r -= f.d
 	}
 	return r
+}
+
+// powTableSize is the number of intervals of a powTable.
+const powTableSize = 1024
+
+// powTable evaluates f(u) = (eta*u - eta + 1)^alpha, the costly step of
+// Gray's algorithm (math.Pow with a non-integer exponent takes about 50 ns),
+// in about 5 ns: u in [0, 1) is cut into powTableSize intervals whose
+// left ends x0 = eta*i/size - eta + 1 have x0^alpha tabulated, and
+//
+//	x^alpha = x0^alpha * exp(alpha * log1p(t)),  t = (x - x0) / x0,
+//
+// with log1p and exp by short series. Within an interval t <= eta/size/x0
+// and alpha*log1p(t) stays below about 0.03 for theta <= 0.99, where the
+// series' truncation errors are below 1e-12 relative: the drawn values
+// are those of math.Pow except when n*f(u) falls within about 1e-12
+// relative of an integer (tests compare both on millions of draws).
+// A table is built once per (item count, theta) and shared read-only.
+type powTable struct {
+	eta, alpha float64
+	ent        [powTableSize + 1]powEntry
+}
+
+type powEntry struct {
+	k  float64 // eta / x0
+	p0 float64 // x0^alpha
+}
+
+var powTables sync.Map // zetaKey -> *powTable
+
+func sharedPowTable(n uint64, theta, eta, alpha float64) *powTable {
+	k := zetaKey{n, theta}
+	if t, ok := powTables.Load(k); ok {
+		return t.(*powTable)
+	}
+	t := &powTable{eta: eta, alpha: alpha}
+	x0 := 1 - eta
+	// Series accuracy needs alpha*eta/size/x0 small; otherwise refuse.
+	if x0 <= 0 || alpha*eta/powTableSize/x0 > 0.05 {
+		return nil
+	}
+	for i := range t.ent {
+		x := eta*(float64(i)/powTableSize) - eta + 1
+		t.ent[i] = powEntry{k: eta / x, p0: math.Pow(x, alpha)}
+	}
+	powTables.Store(k, t)
+	return t
+}
+
+func (t *powTable) at(u float64) float64 {
+	f := u * powTableSize
+	i := int(f)
+	e0 := &t.ent[i]
+	tt := e0.k * (u - float64(i)*(1.0/powTableSize))
+	// log1p(tt) to the cubic term, then exp of alpha times it to the 6th
+	// power, evaluated in Estrin's form to keep the dependency chain short.
+	y := t.alpha * tt * (1 - tt*(0.5-tt*(1.0/3)))
+	y2 := y * y
+	e := (1 + y) + y2*((1.0/2+y*(1.0/6))+y2*((1.0/24+y*(1.0/120))+y2*(1.0/720)))
+	return e0.p0 * e
 }
