@@ -3,7 +3,8 @@ package record
 import (
 	"encoding/binary"
 	"errors"
-	"hash/crc32"
+
+	"github.com/lightningdb/lightning/engine/checksum"
 )
 
 // Sizes of the format (see the package documentation; frozen).
@@ -38,11 +39,10 @@ var (
 	ErrSealed = errors.New("record: stream is sealed")
 )
 
-var castagnoli = crc32.MakeTable(crc32.Castagnoli)
-
 // chunkCRC returns the checksum of a chunk: the CRC-32C of its bytes from
-// offset 4 (after the crc field) to the end of its payload.
-func chunkCRC(chunk []byte) uint32 { return crc32.Checksum(chunk[4:], castagnoli) }
+// offset 4 (after the crc field) to the end of its payload, computed by
+// engine/checksum's implementation for this CPU.
+func chunkCRC(chunk []byte) uint32 { return checksum.SumCRC32C(chunk[4:]) }
 
 // header is a decoded chunk header.
 type header struct {

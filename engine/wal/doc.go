@@ -1,0 +1,70 @@
+// Package wal is Lightning's write-ahead log: record streams (package
+// record) in numbered segment files of one directory, with group commit,
+// background syncing, rotation, recycling of obsolete segments and replay.
+//
+// # Files (frozen)
+//
+// A log directory holds:
+//
+//	000001.log  000002.log ...   segments, named by their number (the log
+//	                             number of their record stream), %06d, wider
+//	                             past 999999
+//	000001.log.free ...          obsolete segments kept for reuse
+//
+// Every segment is one record stream (see package record for the bytes)
+// whose chunks carry the segment's number. Every segment but the last ends
+// with a seal chunk: a segment is sealed and synced before the next one is
+// created, and Open seals the last segment of a crashed log before it
+// starts a new one. Segment numbers are consecutive; DeleteObsolete removes
+// a prefix of them.
+//
+// # Writing
+//
+// WriteRecord appends a record. Records are encoded, under one admission
+// lock, into an in-memory buffer in the order their calls were admitted;
+// WriteRecordOrdered runs a callback under that lock, so a backend can
+// assign sequence numbers in log order. One flusher goroutine writes
+// everything buffered with one write call per segment, then, if any
+// waiting writer asked for sync, one fsync covering all of them (group
+// commit): a writer with sync returns only after its record is durable; a
+// writer without sync returns once its record is buffered. Buffered
+// records are written as soon as the flusher is free, and made durable by
+// the next sync: of a sync writer, Sync, rotation, Close, or the
+// background sync every Options.SyncInterval. A crash loses at most a
+// suffix of the unsynced records, never a record without those before it.
+//
+// When a segment reaches Options.SegmentSize the next one starts; Rotate
+// forces that and returns the new number N, so that every record admitted
+// before is in a segment below N. Once a backend has made those records
+// redundant (a flushed memtable, a checkpoint), DeleteObsolete(N) removes
+// the segments below N and syncs the directory.
+//
+// Recycling: appending to a file makes every fsync also write the file's
+// new size and block allocation; overwriting blocks a file already has is
+// cheaper. So DeleteObsolete keeps up to Options.RecycleSegments obsolete
+// segments, renamed to ".free", and the flusher renames one to the next
+// segment's name instead of creating a file. The stale bytes after the
+// logical end of a recycled segment carry an older log number, so the
+// reader never takes them for records. New files are not preallocated:
+// the vfs has no fallocate, and growing a file with Truncate makes a
+// sparse file that saves nothing.
+//
+// # Failures
+//
+// If a write or fsync fails, every writer waiting for it gets the error,
+// and the log refuses all further writes with an error wrapping ErrFailed
+// and the original error: after a failed fsync the kernel may have dropped
+// the dirty pages, so what the file holds is unknown, and retrying could
+// report durable what is not. The owner must Close the log and recover by
+// replaying it.
+//
+// # Reading
+//
+// Replay reads every segment in order. A torn tail of the last segment is
+// the end of the log (records a crash interrupted). A segment that is not
+// the last and does not end with its seal, a gap in the numbering, or
+// damage the record reader proves to be corruption is an error satisfying
+// errors.Is(err, engine.ErrCorruption).
+//
+// Stable only at v1.
+package wal

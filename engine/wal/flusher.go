@@ -1,0 +1,189 @@
+package wal
+
+import (
+	"fmt"
+	"slices"
+	"time"
+)
+
+// job is the flusher's work on one segment in one round.
+type job struct {
+	s       *segment
+	data    []byte // bytes to append
+	records int    // records in data
+	end     int64  // segment size after data
+	seal    bool   // data ends with the seal: sync and close the file after it
+	create  bool   // the segment's file does not exist yet
+	recycle uint64 // free file to create it from, or 0
+}
+
+// flushState is the flusher's own state between rounds.
+type flushState struct {
+	jobs     []job
+	unsynced uint64   // records written but not yet synced
+	active   *segment // the unsealed segment whose file is open
+}
+
+// flushLoop is the flusher goroutine: one round per wake-up (a kick from
+// a writer, or the sync ticker) until the log is closed and drained, or
+// has failed and is closed. first is the segment Open created.
+func (l *Log) flushLoop(first *segment) {
+	defer close(l.done)
+	var tick <-chan time.Time
+	if l.opts.SyncInterval > 0 {
+		t := time.NewTicker(l.opts.SyncInterval)
+		defer t.Stop()
+		tick = t.C
+	}
+	st := &flushState{active: first}
+	for {
+		timed := false
+		select {
+		case <-l.work:
+		case <-tick:
+			timed = true
+		}
+		if !l.round(st, timed) {
+			return
+		}
+	}
+}
+
+// round takes everything buffered, writes it, seals and syncs finished
+// segments, creates new ones, and syncs if a writer asked for it (or timed
+// is set and something is unsynced). It returns false when the flusher
+// should exit.
+func (l *Log) round(st *flushState, timed bool) bool {
+	l.mu.Lock()
+	if l.err != nil {
+		l.closeFilesLocked()
+		closed := l.closed
+		l.mu.Unlock()
+		return !closed
+	}
+	jobs := st.jobs[:0]
+	for _, s := range l.segs {
+		if len(s.pend) == 0 && !s.sealed && s.f != nil {
+			continue
+		}
+		j := job{s: s, data: s.pend, records: s.records, end: s.rw.Size(), seal: s.sealed}
+		if s.f == nil {
+			j.create, j.recycle = true, l.popFree()
+		}
+		s.pend, s.records = nil, 0
+		if !s.sealed {
+			s.pend, l.spare = l.spare[:0], nil
+		}
+		jobs = append(jobs, j)
+	}
+	if l.pendBytes >= l.opts.MaxPending {
+		l.cond.Broadcast() // writers waiting for room
+	}
+	l.pendBytes = 0
+	written, synced := l.written, l.synced
+	needSync := synced.Less(l.syncWant) || timed && (synced.Less(written) || len(jobs) > 0)
+	l.mu.Unlock()
+
+	var created []uint64
+	var done []*segment
+	err := func() error {
+		for i := range jobs {
+			j := &jobs[i]
+			s := j.s
+			if j.create {
+				f, err := l.createFile(s.num, j.recycle)
+				if err != nil {
+					return err
+				}
+				s.f = f
+				created = append(created, s.num)
+				// Every earlier segment is sealed and synced.
+				written = Position{s.num, 0}
+				synced = written
+				st.active = s
+			}
+			if len(j.data) > 0 {
+				if _, err := s.f.Write(j.data); err != nil {
+					return fmt.Errorf("wal: writing %s: %w", SegmentName(s.num), err)
+				}
+				l.m.writes.Add(1)
+				written = Position{s.num, j.end}
+				st.unsynced += uint64(j.records)
+			}
+			if j.seal {
+				if err := l.syncFile(st, s); err != nil {
+					return err
+				}
+				synced = written
+				err := s.f.Close()
+				s.f = nil
+				if st.active == s {
+					st.active = nil
+				}
+				if err != nil {
+					return fmt.Errorf("wal: closing %s: %w", SegmentName(s.num), err)
+				}
+				done = append(done, s)
+			}
+		}
+		if needSync && synced.Less(written) && st.active != nil {
+			if err := l.syncFile(st, st.active); err != nil {
+				return err
+			}
+			synced = written
+		}
+		return nil
+	}()
+
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.written.Less(written) {
+		l.written = written
+	}
+	if l.synced.Less(synced) {
+		l.synced = synced
+		if a := st.active; a != nil && a.num == synced.Segment {
+			a.rw.MarkSynced(synced.Offset)
+		}
+	}
+	for _, s := range done {
+		s.done = true
+	}
+	l.segs = slices.DeleteFunc(l.segs, func(s *segment) bool { return s.done })
+	l.live = append(l.live, created...)
+	for _, j := range jobs {
+		if l.spare == nil && cap(j.data) <= 2*l.opts.MaxPending {
+			l.spare = j.data[:0]
+		}
+	}
+	clear(jobs) // drop references to segments and buffers
+	st.jobs = jobs[:0]
+	if err != nil {
+		l.failLocked(err)
+		l.closeFilesLocked()
+	}
+	l.cond.Broadcast()
+	return !(l.closed && (l.err != nil || len(l.segs) == 0))
+}
+
+// syncFile fsyncs s's file and counts it.
+func (l *Log) syncFile(st *flushState, s *segment) error {
+	if err := s.f.Sync(); err != nil {
+		return fmt.Errorf("wal: syncing %s: %w", SegmentName(s.num), err)
+	}
+	l.m.syncs.Add(1)
+	l.m.syncedRecords.Add(st.unsynced)
+	st.unsynced = 0
+	return nil
+}
+
+// closeFilesLocked closes the files of a failed log. Under mu, from the
+// flusher.
+func (l *Log) closeFilesLocked() {
+	for _, s := range l.segs {
+		if s.f != nil {
+			s.f.Close()
+			s.f = nil
+		}
+	}
+}
