@@ -185,7 +185,9 @@ func (c *Cache) Set(file, off uint64, value []byte) bool {
 }
 
 // Del removes the block at (file, off), if cached. It takes effect at once
-// for Get, and also removes a Set of the same identity still queued.
+// for Get, and also removes a Set of the same identity still queued. Del
+// queues its removal for the policy goroutine and may block briefly while
+// that queue is full.
 func (c *Cache) Del(file, off uint64) {
 	if c == nil || c.rc == nil {
 		return
@@ -197,7 +199,10 @@ func (c *Cache) Del(file, off uint64) {
 // DropFile makes every block of file unreachable at once, including Sets
 // still queued. Their memory is reclaimed as the eviction policy reaches
 // them; other files sharing file's generation slot lose their cached blocks
-// too (see the package documentation).
+// too (see the package documentation). A Set that starts after DropFile
+// caches under the new generation even if its bytes were read from the old
+// file: a backend that reuses a file id must have no read of the old file
+// in flight when it calls DropFile.
 func (c *Cache) DropFile(file uint64) {
 	if c == nil || c.rc == nil {
 		return
