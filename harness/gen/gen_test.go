@@ -555,3 +555,76 @@ func TestNewSharedRejects(t *testing.T) {
 		t.Error("no ops accepted")
 	}
 }
+
+func TestPowTable(t *testing.T) {
+	r := testRand(t)
+	for _, tc := range []struct {
+		n     uint64
+		theta float64
+	}{{ScrambledItems, 0.99}, {1000000, 0.99}, {1000, 0.5}, {100, 0.2}, {5, 0.99}, {3, 0.5}} {
+		z := NewZipfian(r, 0, tc.n-1, tc.theta)
+		if z.pow == nil {
+			t.Logf("n=%d theta=%g: no table (falls back to math.Pow)", tc.n, tc.theta)
+			continue
+		}
+		worst, mismatched := 0.0, 0
+		const draws = 300000
+		for i := range draws {
+			u := r.Float64()
+			switch i {
+			case 0:
+				u = 0
+			case 1:
+				u = 1 - 0x1p-53
+			case 2:
+				u = 0.5
+			}
+			want := math.Pow(z.eta*u-z.eta+1, z.alpha)
+			got := z.pow.at(u)
+			if rel := math.Abs(got-want) / want; rel > worst {
+				worst = rel
+			}
+			if uint64(float64(tc.n)*got) != uint64(float64(tc.n)*want) {
+				mismatched++
+			}
+		}
+		t.Logf("n=%d theta=%g: worst relative error %.2g, %d of %d draws differ", tc.n, tc.theta, worst, mismatched, draws)
+		if worst > 1e-11 || mismatched > draws/10000 {
+			t.Errorf("n=%d theta=%g: worst relative error %.2g, %d draws differ from math.Pow", tc.n, tc.theta, worst, mismatched)
+		}
+	}
+}
+
+func TestNextKeynumsMatchesNextKeynum(t *testing.T) {
+	// Fill draws the same random numbers in the same order as Next, so
+	// with one seed both give the same keys (a redraw past Last, with
+	// probability about 1/recordcount per key, would reorder them; with
+	// the default seed there is none).
+	seed := *seedFlag + 1
+	t.Logf("seed %d", seed)
+	w := testWorkload(t, "recordcount=1000000", "requestdistribution=zipfian", "readproportion=1", "updateproportion=0")
+	sh, err := NewShared(w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b := sh.NewWorker(seed, 3, 4), sh.NewWorker(seed, 3, 4)
+	batch := make([]int64, 64)
+	for range 4 {
+		a.NextKeynums(batch)
+		for i, k := range batch {
+			if want := b.NextKeynum(); k != want {
+				t.Fatalf("key %d of a batch: %d, NextKeynum gives %d", i, k, want)
+			}
+		}
+	}
+	// Non-filler distributions take the generic path.
+	w = testWorkload(t, "requestdistribution=uniform")
+	sh, _ = NewShared(w)
+	a, b = sh.NewWorker(seed, 0, 1), sh.NewWorker(seed, 0, 1)
+	a.NextKeynums(batch)
+	for _, k := range batch {
+		if want := b.NextKeynum(); k != want {
+			t.Fatalf("uniform batch %d vs %d", k, want)
+		}
+	}
+}
