@@ -309,3 +309,21 @@ func opNameOK(t string) bool {
 	_, ok := measure.ParseOp(t)
 	return ok && t == strings.ToLower(t)
 }
+
+// Load builds a Set as YCSB's command line does: every -P file in order
+// (see LoadFile for fsys and builtin), then every -p key=value override,
+// later settings winning. It stops at the first error.
+func Load(fsys vfs.FS, builtin fs.FS, files, overrides []string) (*Set, error) {
+	s := New()
+	for _, f := range files {
+		if err := s.LoadFile(fsys, builtin, f); err != nil {
+			return nil, err
+		}
+	}
+	for _, kv := range overrides {
+		if err := s.SetArg(kv); err != nil {
+			return nil, err
+		}
+	}
+	return s, nil
+}

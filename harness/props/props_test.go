@@ -343,3 +343,27 @@ func TestLoadFile(t *testing.T) {
 		t.Errorf("missing file without FS: %v", err)
 	}
 }
+
+func TestLoadArgs(t *testing.T) {
+	builtin := fstest.MapFS{
+		"a": {Data: []byte("recordcount=10\nthreadcount=2\n")},
+		"b": {Data: []byte("threadcount=3\n")},
+	}
+	s, err := Load(nil, builtin, []string{"a", "b"}, []string{"recordcount=20"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := s.Workload()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w.RecordCount != 20 || w.ThreadCount != 3 {
+		t.Errorf("recordcount %d threadcount %d: later settings must win", w.RecordCount, w.ThreadCount)
+	}
+	if _, err := Load(nil, builtin, []string{"a", "c"}, nil); !errors.Is(err, ErrMissingFile) {
+		t.Errorf("missing -P file: %v", err)
+	}
+	if _, err := Load(nil, builtin, nil, []string{"x=1"}); !errors.Is(err, ErrUnknownProperty) {
+		t.Errorf("bad -p: %v", err)
+	}
+}
