@@ -32,7 +32,7 @@
 //	        chunk ever checksums a checksum of itself.
 //	type    1 full: a whole record      2 first: the start of a record
 //	        3 middle: a continuation    4 last: the end of a record
-//	        5 seal: end of the stream (no payload)
+//	        5 seal: end of the stream (payload ignored)
 //	        0 and 6..255 are invalid (0 is what zeroed space reads as).
 //	length  payload bytes, at most BlockSize-HeaderSize (32753).
 //	log     the low 32 bits of the log number the stream was written
@@ -49,9 +49,15 @@
 // A record of n bytes is one full chunk if it fits in the space left in
 // the current block (an empty record is a full chunk of length 0);
 // otherwise a first chunk fills the block, middle chunks fill whole
-// blocks, and a last chunk ends it. A seal chunk, written by Seal, ends a
-// stream explicitly: whatever follows it (stale bytes of a recycled file)
-// is never read.
+// blocks, and a last chunk ends it. A seal, written by Seal, ends a stream
+// explicitly: whatever follows it (stale bytes of a recycled file) is
+// never read. Readers stop at the first seal chunk. Unless it starts a
+// block, the seal is followed by a witness: the first seal's payload is
+// zeros up to the end of its block, and a second seal chunk starts the
+// next block, where the scan described below finds it:
+//
+//	... | last record | seal, zero payload to the block end |
+//	| seal (witness, length 0) |
 //
 // # The logical end: torn tail or corruption
 //
@@ -71,11 +77,15 @@
 // disk out of order), and the stream ends at the last complete record
 // before X. For a strict writer the rule becomes "a bad chunk followed by
 // any valid chunk of this log at a later block boundary is corruption".
-// Damage inside the last written block, or in data written after the last
-// sync of a sync-tracking writer, cannot be told from a torn tail and ends
-// the stream there. A valid chunk out of sequence (a middle chunk without
-// a first, a new record inside an unfinished one, a synced claim beyond
-// the chunk itself) is always corruption: no writer produces it.
+// In a stream without a seal, damage inside the last written block, or in
+// data written after the last sync of a sync-tracking writer, cannot be
+// told from a torn tail and ends the stream there. A sealed stream is
+// vouched for entirely by its witness, whose claim covers every byte
+// before the seal (a strict writer's always does; the WAL syncs a segment
+// before it seals it), so damage anywhere before the seal is corruption.
+// A valid chunk out of sequence (a middle chunk without a first, a new
+// record inside an unfinished one, a synced claim beyond the chunk
+// itself) is always corruption: no writer produces it.
 //
 // Corruption is reported as an error satisfying
 // errors.Is(err, engine.ErrCorruption), a *engine.CorruptionError naming

@@ -127,8 +127,6 @@ func (r *Reader) check(b []byte) (header, string) {
 			return h, fmt.Sprintf("chunk of %d bytes truncated at the end of the stream", h.length)
 		}
 		return h, fmt.Sprintf("chunk length %d overflows its block", h.length)
-	case h.typ == typeSeal && h.length != 0:
-		return h, fmt.Sprintf("seal chunk with %d payload bytes", h.length)
 	case chunkCRC(b[:HeaderSize+h.length]) != h.crc:
 		return h, "checksum mismatch"
 	case h.log != r.log:

@@ -103,9 +103,18 @@ func (w *Writer) WriteRecord(p []byte) (offset int64, err error) {
 	return offset, nil
 }
 
-// Seal appends a seal chunk, which ends the stream for every reader:
-// bytes after it are never read. Later WriteRecord calls return ErrSealed.
-// Like a record, the seal reaches the underlying writer at Flush.
+// Seal ends the stream for every reader: bytes after the seal are never
+// read. Later WriteRecord calls return ErrSealed. Like a record, the seal
+// reaches the underlying writer at Flush.
+//
+// Unless the stream is at a block boundary, the seal is two chunks: one
+// whose zero payload fills the rest of the block, where readers stop,
+// and a witness at the start of the next block. Starting a block, the
+// witness is found by the scan that tells corruption from a torn tail, so
+// its synced claim vouches for every byte before the seal: for a strict
+// writer, or a sync-tracking one whose data up to Size was synced (and
+// MarkSynced) before Seal, damage anywhere in a sealed stream is
+// corruption.
 func (w *Writer) Seal() error {
 	if w.err != nil {
 		return w.err
@@ -113,10 +122,13 @@ func (w *Writer) Seal() error {
 	if w.sealed {
 		return ErrSealed
 	}
-	if w.off+EncodedSize(w.off, 0) > MaxStreamSize {
+	if w.off+BlockSize+HeaderSize > MaxStreamSize {
 		return fmt.Errorf("%w: seal at offset %d", ErrStreamFull, w.off)
 	}
 	w.padBlock()
+	if r := BlockSize - int(w.off%BlockSize); r < BlockSize {
+		w.emit(typeSeal, make([]byte, r-HeaderSize))
+	}
 	w.emit(typeSeal, nil)
 	w.sealed = true
 	return nil

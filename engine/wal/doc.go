@@ -13,9 +13,12 @@
 //
 // Every segment is one record stream (see package record for the bytes)
 // whose chunks carry the segment's number. Every segment but the last ends
-// with a seal chunk: a segment is sealed and synced before the next one is
-// created, and Open seals the last segment of a crashed log before it
-// starts a new one. Segment numbers are consecutive; DeleteObsolete removes
+// with a seal: before the next segment is created, the flusher syncs the
+// segment's data, writes the seal (whose witness chunk then vouches for
+// every byte before it, so that damage anywhere in a sealed segment is
+// reported as corruption) and syncs again. Close seals the last segment
+// the same way, and Open seals the last segment of a crashed log at its
+// logical end before it starts a new one. Segment numbers are consecutive; DeleteObsolete removes
 // a prefix of them.
 //
 // # Writing

@@ -12,7 +12,7 @@ type job struct {
 	data    []byte // bytes to append
 	records int    // records in data
 	end     int64  // segment size after data
-	seal    bool   // data ends with the seal: sync and close the file after it
+	seal    bool   // seal the segment after data, sync and close it
 	create  bool   // the segment's file does not exist yet
 	recycle uint64 // free file to create it from, or 0
 }
@@ -111,11 +111,28 @@ func (l *Log) round(st *flushState, timed bool) bool {
 				st.unsynced += uint64(j.records)
 			}
 			if j.seal {
+				// Sync the data, then write the seal, whose witness
+				// vouches for it, and sync again.
+				if synced.Less(written) {
+					if err := l.syncFile(st, s); err != nil {
+						return err
+					}
+					synced = written
+				}
+				seal, err := l.encodeSeal(s, j.end)
+				if err == nil {
+					_, err = s.f.Write(seal)
+				}
+				if err != nil {
+					return fmt.Errorf("wal: sealing %s: %w", SegmentName(s.num), err)
+				}
+				l.m.writes.Add(1)
 				if err := l.syncFile(st, s); err != nil {
 					return err
 				}
+				written = Position{s.num, j.end + int64(len(seal))}
 				synced = written
-				err := s.f.Close()
+				err = s.f.Close()
 				s.f = nil
 				if st.active == s {
 					st.active = nil
@@ -164,6 +181,22 @@ func (l *Log) round(st *flushState, timed bool) bool {
 	}
 	l.cond.Broadcast()
 	return !(l.closed && (l.err != nil || len(l.segs) == 0))
+}
+
+// encodeSeal encodes the seal of segment s, whose data (end bytes) is
+// durable.
+func (l *Log) encodeSeal(s *segment, end int64) ([]byte, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	s.rw.MarkSynced(end)
+	err := s.rw.Seal()
+	if err == nil {
+		err = s.rw.Flush()
+	}
+	seal := s.pend
+	s.pend = nil
+	l.m.bytes.Add(uint64(len(seal)))
+	return seal, err
 }
 
 // syncFile fsyncs s's file and counts it.

@@ -118,8 +118,8 @@ type segment struct {
 	rw      *record.Writer // encodes into pend
 	pend    []byte         // encoded bytes not yet taken by the flusher
 	records int            // records in pend
-	sealed  bool           // the seal is encoded: no more records
-	done    bool           // sealed, written, synced and closed
+	sealed  bool           // no more records: the flusher seals it
+	done    bool           // written, synced, sealed and closed
 	// Owned by the flusher:
 	f vfs.File
 }
@@ -441,19 +441,10 @@ func (l *Log) Rotate() (uint64, error) {
 	return n, nil
 }
 
-// rotateLocked seals cur and makes a new current segment. Under mu.
+// rotateLocked closes cur to records (the flusher seals it) and makes a
+// new current segment. Under mu.
 func (l *Log) rotateLocked() uint64 {
 	s := l.cur
-	before := len(s.pend)
-	err := s.rw.Seal()
-	if err == nil {
-		err = s.rw.Flush()
-	}
-	if err != nil {
-		l.failLocked(err) // cannot happen within the size limits
-	}
-	l.pendBytes += len(s.pend) - before
-	l.m.bytes.Add(uint64(len(s.pend) - before))
 	s.sealed = true
 	n := newSegment(s.num + 1)
 	n.pend, l.spare = l.spare[:0], nil
@@ -573,20 +564,7 @@ func (l *Log) Close() error {
 		return ErrClosed
 	}
 	l.closed = true
-	if l.err == nil {
-		s := l.cur
-		before := len(s.pend)
-		err := s.rw.Seal()
-		if err == nil {
-			err = s.rw.Flush()
-		}
-		if err != nil {
-			l.failLocked(err)
-		}
-		l.pendBytes += len(s.pend) - before
-		l.m.bytes.Add(uint64(len(s.pend) - before))
-		s.sealed = true
-	}
+	l.cur.sealed = true
 	l.kick()
 	l.mu.Unlock()
 	<-l.done

@@ -380,7 +380,7 @@ func TestCorruptionReported(t *testing.T) {
 		return fs, segs
 	}
 	path := func(n uint64) string { return filepath.Join(dir, SegmentName(n)) }
-	expectCorruption := func(t *testing.T, fs vfs.FS, file string, off int64) {
+	expectCorruption := func(t *testing.T, fs vfs.FS, file string, off int64, last bool) {
 		t.Helper()
 		_, err := Replay(fs, dir, func(Position, []byte) error { return nil })
 		var ce *engine.CorruptionError
@@ -390,44 +390,81 @@ func TestCorruptionReported(t *testing.T) {
 		if ce.File != file || (off >= 0 && ce.Offset != off) {
 			t.Fatalf("corruption at %s:%d, want %s:%d (%v)", ce.File, ce.Offset, file, off, err)
 		}
-		if _, err := Open(fs, dir, Options{}); file == path(3) && !errors.Is(err, engine.ErrCorruption) {
-			// Open reads only the last segment.
+		// Open reads only the last segment.
+		l, err := Open(fs, dir, Options{})
+		if last && !errors.Is(err, engine.ErrCorruption) {
 			t.Fatalf("Open over a corrupt last segment: %v", err)
+		}
+		if !last && err != nil {
+			t.Fatalf("Open: %v", err)
+		}
+		if l != nil {
+			l.Close()
 		}
 	}
 	t.Run("flipped byte in a non-last segment", func(t *testing.T) {
 		fs, segs := build(t)
 		flip(t, fs, path(segs[1]), 5000)
-		expectCorruption(t, fs, path(segs[1]), -1)
+		expectCorruption(t, fs, path(segs[1]), -1, false)
 	})
 	t.Run("non-last segment without its seal", func(t *testing.T) {
 		fs, segs := build(t)
 		truncateTail(t, fs, path(segs[1]), 30)
-		expectCorruption(t, fs, path(segs[1]), -1)
+		expectCorruption(t, fs, path(segs[1]), -1, false)
 	})
 	t.Run("missing segment", func(t *testing.T) {
 		fs, segs := build(t)
 		if err := fs.Remove(path(segs[1])); err != nil {
 			t.Fatal(err)
 		}
-		expectCorruption(t, fs, path(segs[1]), 0)
+		expectCorruption(t, fs, path(segs[1]), 0, false)
 	})
-	t.Run("flipped byte early in the last segment", func(t *testing.T) {
+	t.Run("flipped byte in the last record of a closed log", func(t *testing.T) {
+		// No record asked for sync; Close syncs the data before the seal,
+		// whose witness then vouches for all of it.
 		fs := vfs.NewMem()
-		l := mustOpen(t, fs, Options{})
-		for i := 0; i < 200; i++ {
-			if _, err := l.WriteRecord(rec(0, i, 700), i%20 == 0); err != nil {
+		l := mustOpen(t, fs, Options{SyncInterval: -1})
+		var last Position
+		for i := 0; i < 50; i++ {
+			var err error
+			if last, err = l.WriteRecord(rec(0, i, 100), false); err != nil {
 				t.Fatal(err)
 			}
 		}
 		if err := l.Close(); err != nil {
 			t.Fatal(err)
 		}
-		// Truncate the seal away: the segment now looks crashed, but the
+		flip(t, fs, path(1), last.Offset+record.HeaderSize+20)
+		expectCorruption(t, fs, path(1), last.Offset, true)
+	})
+	t.Run("flipped byte early in the last segment", func(t *testing.T) {
+		fs := vfs.NewMem()
+		l := mustOpen(t, fs, Options{SyncInterval: -1})
+		var last Position
+		for i := 0; i < 200; i++ {
+			var err error
+			if last, err = l.WriteRecord(rec(0, i, 700), i%20 == 0); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := l.Close(); err != nil {
+			t.Fatal(err)
+		}
+		// Cut the seal away: the segment now looks crashed, but the
 		// damage is in synced data that later chunks vouch for.
-		truncateTail(t, fs, path(1), 3)
+		f, err := fs.OpenReadWrite(path(1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := f.Truncate(last.Offset + record.EncodedSize(last.Offset, 700)); err != nil {
+			t.Fatal(err)
+		}
+		f.Close()
+		if _, st := replayAll(t, fs); !st.Torn || st.Records != 200 {
+			t.Fatalf("without its seal: %+v", st)
+		}
 		flip(t, fs, path(1), 100)
-		expectCorruption(t, fs, path(1), 0)
+		expectCorruption(t, fs, path(1), 0, true)
 	})
 }
 
