@@ -308,8 +308,11 @@ func (it *iter) Prev() bool {
 	}
 }
 
-// Valid reports whether the iterator stands at a key.
-func (it *iter) Valid() bool { return it.pos == posValid && !it.closed && it.err == nil }
+// Valid reports whether the iterator stands at a key. It is false once the
+// DB is closed.
+func (it *iter) Valid() bool {
+	return it.pos == posValid && !it.closed && it.err == nil && !it.db.closed.Load()
+}
 
 // Key returns the current key, or nil when not Valid. The slice is part
 // of the tree: do not modify it.
@@ -330,23 +333,22 @@ func (it *iter) Value() []byte {
 	return f.n.vals[f.i]
 }
 
-// Error returns the iterator's error: engine.ErrClosed once its DB was
-// closed under it (reported by the first move after that), or after the
-// iterator's own Close.
+// Error returns the iterator's error: engine.ErrClosed once its DB is
+// closed or after the iterator's own Close.
 func (it *iter) Error() error {
-	if it.closed && it.err == nil {
+	if it.err == nil && (it.closed || it.db.closed.Load()) {
 		return engine.ErrClosed
 	}
 	return it.err
 }
 
-// Close releases the tree and returns the error met, if any. A second
-// Close returns engine.ErrClosed.
+// Close releases the tree and returns Error(): nil, or engine.ErrClosed if
+// the DB was closed first. A second Close returns engine.ErrClosed.
 func (it *iter) Close() error {
 	if it.closed {
 		return engine.ErrClosed
 	}
-	err := it.err
+	err := it.Error()
 	it.closed = true
 	it.pos = posNone
 	it.root = nil
