@@ -324,7 +324,8 @@ func TestErrorsCounted(t *testing.T) {
 	// A read-modify-write whose read misses and whose write fails counts
 	// as an error (the worse outcome); every other miss is a not-found.
 	nf, enf := res.Total().NotFound, eng.notFound.Load()
-	if nf > enf || nf+res.Ops[measure.ReadModifyWrite].Errors < enf || enf == 0 {
+	// (Whether any read hits a failed insert's hole depends on the seed.)
+	if nf > enf || nf+res.Ops[measure.ReadModifyWrite].Errors < enf {
 		t.Errorf("result counts %d not found, engine said so %d times", nf, enf)
 	}
 }

@@ -628,3 +628,17 @@ func TestNextKeynumsMatchesNextKeynum(t *testing.T) {
 		}
 	}
 }
+
+func TestPut8(t *testing.T) {
+	var b [8]byte
+	for v := uint32(0); v < 1e8; v += 7 {
+		put8(b[:], v)
+		if got, want := string(b[:]), fmt.Sprintf("%08d", v); got != want {
+			t.Fatalf("put8(%d) = %s", v, got)
+		}
+	}
+	put8(b[:], 99999999)
+	if string(b[:]) != "99999999" {
+		t.Fatalf("put8(99999999) = %s", b[:])
+	}
+}

@@ -1,6 +1,7 @@
 package gen
 
 import (
+	"encoding/binary"
 	"math"
 	"math/bits"
 	"slices"
@@ -103,38 +104,48 @@ func (k KeyBuilder) Append(dst []byte, keynum int64) []byte {
 }
 
 // putDecimal writes u in decimal into exactly len(b) == decimalLen(u)
-// bytes, from the right, in 8-digit pieces of 32-bit arithmetic whose
-// digit pairs the CPU computes in parallel.
+// bytes: the number is cut into 8-digit pieces with independent
+// divisions, and each piece is converted by put8 without a loop.
 func putDecimal(b []byte, u uint64) {
-	i := len(b)
-	for u >= 1e8 {
-		lo := uint32(u % 1e8)
-		u /= 1e8
-		i -= 8
-		put8(b[i:i+8], lo)
-	}
-	v := uint32(u)
-	for v >= 100 {
-		d := (v % 100) * 2
-		v /= 100
-		i -= 2
-		b[i], b[i+1] = digitPairs[d], digitPairs[d+1]
-	}
-	if v >= 10 {
-		b[i-2], b[i-1] = digitPairs[v*2], digitPairs[v*2+1]
-	} else {
-		b[i-1] = byte('0' + v)
+	nd := len(b)
+	switch {
+	case nd > 16:
+		hi := u / 1e16
+		rest := u - hi*1e16
+		mid := rest / 1e8
+		putSmall(b[:nd-16], uint32(hi))
+		put8(b[nd-16:nd-8], uint32(mid))
+		put8(b[nd-8:], uint32(rest-mid*1e8))
+	case nd > 8:
+		hi := u / 1e8
+		putSmall(b[:nd-8], uint32(hi))
+		put8(b[nd-8:], uint32(u-hi*1e8))
+	default:
+		putSmall(b, uint32(u))
 	}
 }
 
-// put8 writes v (< 1e8) as exactly 8 digits into b[:8].
+// putSmall writes v (< 1e8) into exactly len(b) <= 8 digits.
+func putSmall(b []byte, v uint32) {
+	var tmp [8]byte
+	put8(tmp[:], v)
+	for i := range b {
+		b[i] = tmp[8-len(b)+i]
+	}
+}
+
+// put8 writes v (< 1e8) as exactly 8 ASCII digits into b[:8], computing
+// all digits in one 64-bit word (SWAR): the two 4-digit halves go to
+// 32-bit lanes, each splits into 2-digit 16-bit lanes (x/100 as
+// x*10486>>20, exact below 10^4), each of those into tens and units
+// (x/10 as x*103>>10, exact below 180), with no carry crossing a lane.
 func put8(b []byte, v uint32) {
-	_ = b[7]
-	a, c := v/10000, v%10000
-	a1, a2 := (a/100)*2, (a%100)*2
-	c1, c2 := (c/100)*2, (c%100)*2
-	b[0], b[1], b[2], b[3] = digitPairs[a1], digitPairs[a1+1], digitPairs[a2], digitPairs[a2+1]
-	b[4], b[5], b[6], b[7] = digitPairs[c1], digitPairs[c1+1], digitPairs[c2], digitPairs[c2+1]
+	x := uint64(v/10000) | uint64(v%10000)<<32
+	q := ((x * 10486) >> 20) & 0x0000007F0000007F
+	y := q | (x-q*100)<<16
+	t := ((y * 103) >> 10) & 0x000F000F000F000F
+	w := t | (y-t*10)<<8
+	binary.LittleEndian.PutUint64(b[:8], w+0x3030303030303030)
 }
 
 // decimalLen is len(strconv.FormatInt(v, 10)), sign included.
@@ -156,10 +167,6 @@ func decimalLen(v int64) int {
 
 var pow10 = [...]uint64{1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10,
 	1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19}
-
-const digitPairs = "00010203040506070809101112131415161718192021222324252627282930313233343536373839" +
-	"40414243444546474849505152535455565758596061626364656667686970717273747576777879" +
-	"8081828384858687888990919293949596979899"
 
 // appendDecimal is strconv.AppendInt(dst, v, 10).
 func appendDecimal(dst []byte, v int64) []byte {

@@ -57,15 +57,32 @@ type pair struct {
 // calibrate measures ns per tick over 10 ms and returns it with the
 // starting (tsc, ns) pair.
 func calibrate() (float64, pair) {
-	p0 := pair{rdtsc(), mono()}
+	p0 := readPair()
 	var p1 pair
 	for {
-		p1 = pair{rdtsc(), mono()}
+		p1 = readPair()
 		if p1.ns-p0.ns >= int64(10*time.Millisecond) {
 			break
 		}
 	}
 	return float64(p1.ns-p0.ns) / float64(p1.tsc-p0.tsc), p0
+}
+
+// readPair reads the TSC and the monotonic clock at (nearly) the same
+// instant: the monotonic reading is bracketed by two TSC readings, and of
+// several tries the tightest bracket wins, so a preemption between the
+// readings (milliseconds on a busy machine) cannot skew the calibration.
+func readPair() pair {
+	best, bestGap := pair{}, ^uint64(0)
+	for range 16 {
+		a := rdtsc()
+		m := mono()
+		b := rdtsc()
+		if gap := b - a; b >= a && gap < bestGap {
+			best, bestGap = pair{a + gap/2, m}, gap
+		}
+	}
+	return best
 }
 
 // Now returns nanoseconds since the process's clock epoch. It is safe for
