@@ -54,7 +54,7 @@
 //	    "seed", "threads", "open_loop", "target_ops_per_sec",
 //	    "start", "elapsed_ns", "warmup_ns", "runtime_ns",
 //	    "throughput", "operations", "counts": {"ok", "not_found", "errors"},
-//	    "warmup_counts", "complete", "stopped_by", "scan_records", "clamped", "clock_cost_ns",
+//	    "warmup_counts", "complete", "stopped_by", "scan_records", "clamped", "clock_source", "clock_cost_ns",
 //	    "ops": [{
 //	      "op": "read", "operations", "counts", "throughput",
 //	      "service":  {"count", "min_ns", "max_ns", "mean_ns", "stddev_ns",

@@ -71,7 +71,7 @@ func synthResult(t testing.TB, w *props.Workload, phase string, seed uint64, bas
 	res := &harness.Result{Phase: phase, Workload: w, Properties: w.Props.Resolved(), Seed: w.Seed,
 		Threads: w.ThreadCount, OpenLoop: openLoop, IntervalLength: time.Second,
 		Start: time.Date(2026, 11, 25, 11, 59, 0, 0, time.UTC), Elapsed: 5500 * time.Millisecond,
-		RunTime: 5 * time.Second, Complete: true, StoppedBy: "operationcount", ClockCost: 21.5,
+		RunTime: 5 * time.Second, Complete: true, StoppedBy: "operationcount", ClockSource: "tsc", ClockCost: 8.5,
 		Metrics: engine.Metrics{Backend: "test", Checksum: "crc32c/sse4.2", Gets: 2500, Sets: 1500}}
 	if openLoop {
 		res.Target = 1000

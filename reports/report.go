@@ -109,8 +109,10 @@ type Run struct {
 	ScanRecords uint64 `json:"scan_records"`
 	// Clamped counts latencies over 60 s recorded as 60 s.
 	Clamped uint64 `json:"clamped"`
-	// ClockCostNS is the cost of one clock reading; every service time
-	// includes about one.
+	// ClockSource is the harness's clock ("tsc" or "monotonic") and
+	// ClockCostNS the cost of one reading; every service time includes
+	// about one.
+	ClockSource string  `json:"clock_source"`
 	ClockCostNS float64 `json:"clock_cost_ns"`
 
 	// Ops holds the op types that ran, in the harness's op order.
@@ -214,7 +216,7 @@ func NewRun(meta RunMeta, res *harness.Result) (Run, error) {
 		Seed: res.Seed, Threads: res.Threads, OpenLoop: res.OpenLoop, TargetOpsPerSec: res.Target,
 		Start: res.Start, ElapsedNS: int64(res.Elapsed), WarmupNS: int64(res.Warmup), RunTimeNS: int64(res.RunTime),
 		Throughput: res.Throughput, Counts: res.Total(), Complete: res.Complete, StoppedBy: res.StoppedBy,
-		ScanRecords: res.ScanRecords, Clamped: res.Clamped, ClockCostNS: res.ClockCost,
+		ScanRecords: res.ScanRecords, Clamped: res.Clamped, ClockSource: res.ClockSource, ClockCostNS: res.ClockCost,
 		IntervalNS: int64(res.IntervalLength), MetricsBefore: res.MetricsBefore, Metrics: res.Metrics,
 	}
 	r.Operations = r.Counts.Total()

@@ -59,6 +59,9 @@ func writeRun(tw *textWriter, r *Run) {
 	}
 	tw.printf("# threads %d, %s, seed %d, %s (stopped by %s), config %s\n",
 		r.Threads, loop, r.Seed, state, r.StoppedBy, r.Config)
+	if r.ClockSource != "" {
+		tw.printf("# clock %s, %.1f ns per reading (included in every service time)\n", r.ClockSource, r.ClockCostNS)
+	}
 	if r.WarmupNS > 0 {
 		tw.printf("# warm-up %v: %d operations not measured\n", time.Duration(r.WarmupNS), r.WarmupCounts.Total())
 	}
