@@ -184,7 +184,11 @@ func (w *Writer) Flush() error {
 		w.err = fmt.Errorf("record: write: %w", err)
 		return w.err
 	}
-	w.buf = w.buf[:0]
+	if cap(w.buf) > 4*autoFlush {
+		w.buf = nil // do not keep a huge record's buffer
+	} else {
+		w.buf = w.buf[:0]
+	}
 	return nil
 }
 
