@@ -27,19 +27,36 @@
 // has already copied carry its generation number and are changed in place,
 // so a batch copies each node at most once.
 //
-// Readers take no lock and write no shared memory: Get loads the root and
-// walks down; NewIter and NewSnapshot just keep the root they loaded,
-// which gives them a consistent point-in-time view for free, held for as
-// long as they are open (the garbage collector frees versions nobody
-// holds). Operation counters for reads are striped over cache lines so
-// that concurrent Gets do not contend on a counter.
+// Readers take no lock and write no shared memory: NewIter and NewSnapshot
+// just keep the version they loaded, which gives them a consistent
+// point-in-time view for free, held for as long as they are open (the
+// garbage collector frees versions nobody holds). Operation counters for
+// reads are sharded per P (logical processor), so concurrent Gets do not
+// write a common cache line.
 //
-// Point reads are fast because each node keeps, next to its header, an
-// array of 64-bit "heads": the 8 bytes of each key that follow the prefix
-// shared by everything in the node's key range (the longest common prefix
-// of the separators enclosing it). The binary search within a node
-// compares these integers and reads key bytes only to break ties, so a
-// Get touches few cache lines per level.
+// Point reads go through a hash index instead of the tree: an
+// open-addressing table from each key's hash to its newest record (one
+// allocation holding sequence number, key and value; the tree's key and
+// value slices point into the same record). A Get is a hash, a probe of
+// one 16-byte slot and a read of one record: about two cache misses on a
+// large data set, where a tree walk costs one or more per level. The
+// table is not persistent: the single writer changes it in place, with
+// atomic stores, while readers probe it. Each record carries the sequence
+// number of the write that made it, and a version remembers its own
+// sequence number and the table current when it was published. A reader
+// of version v that finds a record newer than v (written since) asks v's
+// tree instead, so Apply's all-or-nothing visibility and snapshot
+// isolation hold for point reads too; the argument is written out on the
+// table type. Deletions leave tombstone records, dropped when the table is
+// rebuilt to grow (a rebuild makes a new table; the old one is never
+// changed again, for the versions that still use it).
+//
+// Within a tree node the search is also cache-conscious: each node keeps,
+// next to its header, an array of 64-bit "heads", the 8 bytes of each key
+// that follow the prefix shared by everything in the node's key range
+// (the longest common prefix of the separators enclosing it). The binary
+// search compares these integers and reads key bytes only to break ties.
+// Iterators, snapshots of recently written keys and writers use the tree.
 //
 // Memory: keys and values are copied on write into one allocation per
 // entry and never modified afterwards. Iterator.Key and Iterator.Value
