@@ -1,0 +1,470 @@
+package btree
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+
+	"github.com/lightningdb/lightning/engine"
+	"github.com/lightningdb/lightning/engine/checksum"
+	"github.com/lightningdb/lightning/engine/vfs"
+	"github.com/lightningdb/lightning/engine/wal"
+)
+
+// Name is the name the backend registers under.
+const Name = "btree"
+
+// LockFile is the name of the lock file in the engine's directory.
+const LockFile = "LOCK"
+
+// WALDir is the name of the WAL's directory inside the engine's directory.
+const WALDir = "wal"
+
+func init() {
+	engine.Register(Name, func(dir string, opts *engine.Options) (engine.Engine, error) {
+		return Open(dir, opts)
+	})
+}
+
+// DB is the btree engine. It implements engine.Engine; all its methods are
+// safe for concurrent use.
+type DB struct {
+	opts     *engine.Options
+	dir      string
+	lock     io.Closer
+	s        *store
+	log      *wal.Log // nil when read-only
+	readOnly bool
+
+	seq    uint64 // last sequence number used; under s.mu
+	closed atomic.Bool
+	// delErr is the last failure to delete obsolete WAL segments; reported
+	// by the next Flush or Close. Under s.mu.
+	delErr error
+
+	gets, sets, deletes, batches, iters, userBytes atomic.Uint64
+}
+
+var _ engine.Engine = (*DB)(nil)
+
+// Open opens (creating if needed) the btree engine in dir. opts may be nil;
+// it is cloned, completed with defaults and validated, never modified.
+func Open(dir string, opts *engine.Options) (*DB, error) {
+	o, err := opts.Prepare()
+	if err != nil {
+		return nil, err
+	}
+	st, err := parseSettings(o.Extra)
+	if err != nil {
+		return nil, err
+	}
+	kind, err := checksum.ParseKind(o.Checksum)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", engine.ErrInvalidOptions, err)
+	}
+	fs := o.FS
+	if !o.ReadOnly {
+		if err := fs.MkdirAll(dir, 0o755); err != nil {
+			return nil, err
+		}
+	}
+	lock, err := fs.Lock(filepath.Join(dir, LockFile))
+	if err != nil {
+		return nil, fmt.Errorf("btree: locking %s: %w", dir, err)
+	}
+	db := &DB{opts: o, dir: dir, lock: lock, readOnly: o.ReadOnly}
+	if err := db.open(st, kind); err != nil {
+		if db.s != nil {
+			db.s.close()
+		}
+		lock.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+// open loads the data file, replays the WAL written since its checkpoint
+// and, unless read-only, opens the WAL for new writes.
+func (db *DB) open(st settings, kind checksum.Kind) error {
+	o := db.opts
+	s, err := openStore(storeConfig{
+		fs: o.FS, dir: db.dir, pageSize: st.pageSize, kind: kind,
+		cacheSize: o.CacheSize, readOnly: o.ReadOnly, logger: o.Logger,
+	})
+	if err != nil {
+		return err
+	}
+	db.s = s
+	db.seq = s.meta.LastSeq
+	walDir := filepath.Join(db.dir, WALDir)
+	if err := db.replay(walDir); err != nil {
+		return err
+	}
+	if db.readOnly {
+		return nil
+	}
+	log, err := wal.Open(o.FS, walDir, wal.FromEngine(o))
+	if err != nil {
+		return err
+	}
+	db.log = log
+	return nil
+}
+
+// replay applies the WAL records written after the checkpoint the store
+// opened at. Records at or below its sequence number are already in the
+// tree (segments a crash kept from deletion).
+func (db *DB) replay(walDir string) error {
+	s := db.s
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var b engine.Batch
+	n := 0
+	var marker uint64 // highest sequence number a checkpoint marker names
+	var markerPos wal.Position
+	_, err := wal.Replay(db.opts.FS, walDir, func(pos wal.Position, payload []byte) error {
+		if err := b.SetRepr(payload); err != nil {
+			return &engine.CorruptionError{File: filepath.Join(walDir, wal.SegmentName(pos.Segment)), Offset: pos.Offset, Reason: "bad batch record", Err: err}
+		}
+		if b.Empty() {
+			if b.Seq() > marker {
+				marker, markerPos = b.Seq(), pos
+			}
+			return nil
+		}
+		if b.Seq() <= db.seq {
+			return nil
+		}
+		if b.Seq() != db.seq+1 {
+			return engine.Corruptf(filepath.Join(walDir, wal.SegmentName(pos.Segment)), pos.Offset,
+				"batch with sequence number %d follows %d: records are missing", b.Seq(), db.seq)
+		}
+		if err := db.opts.CheckBatch(&b); err != nil {
+			return &engine.CorruptionError{File: filepath.Join(walDir, wal.SegmentName(pos.Segment)), Offset: pos.Offset, Reason: "batch over the size limits", Err: err}
+		}
+		m := s.mark()
+		w := s.newWriter()
+		if err := applyBatch(w, &b); err != nil {
+			s.abort(m)
+			return err
+		}
+		db.seq += uint64(b.Len())
+		s.publish(w, db.seq)
+		n++
+		// Keep memory bounded while replaying a long log: checkpoint
+		// (the WAL stays as it is, and is replayed from the same point).
+		if !db.readOnly && s.dirty >= db.opts.MemTableSize {
+			return s.checkpoint(s.meta.WALLog)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("btree: replaying the WAL: %w", err)
+	}
+	if marker > db.seq {
+		return engine.Corruptf(s.path, 0,
+			"the WAL (%v) records a durable checkpoint through sequence %d, but the newest valid meta page (checkpoint %d) and the WAL reach only %d: the newest meta page is damaged",
+			markerPos, marker, s.meta.Checkpoint, db.seq)
+	}
+	if n > 0 {
+		db.opts.Logger.Logf("btree: %s: replayed %d WAL records, up to sequence %d", db.dir, n, db.seq)
+	}
+	return nil
+}
+
+// applyBatch applies every operation of b to w.
+func applyBatch(w *writer, b *engine.Batch) error {
+	r := b.Reader()
+	for {
+		kind, k, v, ok := r.Next()
+		if !ok {
+			return r.Err()
+		}
+		var err error
+		if kind == engine.KindSet {
+			err = w.set(k, v)
+		} else {
+			err = w.del(k)
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// usable returns the error refusing a write, if any.
+func (db *DB) usable() error {
+	if db.closed.Load() {
+		return engine.ErrClosed
+	}
+	if db.readOnly {
+		return engine.ErrReadOnly
+	}
+	return nil
+}
+
+var batchPool = sync.Pool{New: func() any { return engine.NewBatch() }}
+
+// Set implements engine.Engine.
+func (db *DB) Set(key, value []byte, opts engine.WriteOptions) error {
+	if err := db.usable(); err != nil {
+		return err
+	}
+	if err := db.opts.CheckKey(key); err != nil {
+		return err
+	}
+	if err := db.opts.CheckValue(value); err != nil {
+		return err
+	}
+	b := batchPool.Get().(*engine.Batch)
+	defer batchPool.Put(b)
+	b.Reset()
+	b.Set(key, value)
+	db.sets.Add(1)
+	db.userBytes.Add(uint64(len(key) + len(value)))
+	return db.commit(b, opts, func(w *writer) error { return w.set(key, value) })
+}
+
+// Delete implements engine.Engine.
+func (db *DB) Delete(key []byte, opts engine.WriteOptions) error {
+	if err := db.usable(); err != nil {
+		return err
+	}
+	if err := db.opts.CheckKey(key); err != nil {
+		return err
+	}
+	b := batchPool.Get().(*engine.Batch)
+	defer batchPool.Put(b)
+	b.Reset()
+	b.Delete(key)
+	db.deletes.Add(1)
+	db.userBytes.Add(uint64(len(key)))
+	return db.commit(b, opts, func(w *writer) error { return w.del(key) })
+}
+
+// Apply implements engine.Engine. It sets b's sequence number.
+func (db *DB) Apply(b *engine.Batch, opts engine.WriteOptions) error {
+	if err := db.usable(); err != nil {
+		return err
+	}
+	if b == nil || b.Empty() {
+		return nil
+	}
+	if err := db.opts.CheckBatch(b); err != nil {
+		return err
+	}
+	db.batches.Add(1)
+	db.userBytes.Add(uint64(b.Size() - engine.BatchHeaderLen))
+	return db.commit(b, opts, func(w *writer) error { return applyBatch(w, b) })
+}
+
+// commit builds the next version with apply, logs b (with its sequence
+// number set) and publishes the version, all under the writer mutex; a
+// write that fails to build or to log changes nothing. It then
+// checkpoints if the dirty bytes passed Options.MemTableSize, and for a
+// Sync write waits, outside the mutex, until the WAL is durable through
+// the record: concurrent Sync writers share fsyncs (group commit).
+func (db *DB) commit(b *engine.Batch, opts engine.WriteOptions, apply func(w *writer) error) error {
+	s := db.s
+	s.mu.Lock()
+	if db.closed.Load() {
+		s.mu.Unlock()
+		return engine.ErrClosed
+	}
+	if s.failed != nil {
+		s.mu.Unlock()
+		return s.failed
+	}
+	m := s.mark()
+	w := s.newWriter()
+	if err := apply(w); err != nil {
+		s.abort(m)
+		s.mu.Unlock()
+		return err
+	}
+	b.SetSeq(db.seq + 1)
+	if _, err := db.log.WriteRecord(b.Repr(), false); err != nil {
+		s.abort(m)
+		s.mu.Unlock()
+		return fmt.Errorf("btree: writing the WAL: %w", err)
+	}
+	db.seq += uint64(b.Len())
+	s.publish(w, db.seq)
+	var err error
+	if s.dirty >= db.opts.MemTableSize {
+		err = db.checkpointLocked()
+	}
+	s.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	if opts.Sync {
+		if err := db.log.Sync(); err != nil {
+			return fmt.Errorf("btree: syncing the WAL: %w", err)
+		}
+	}
+	return nil
+}
+
+// checkpointLocked writes a checkpoint if anything changed since the last
+// one, then deletes the WAL segments it made obsolete. Caller holds s.mu.
+func (db *DB) checkpointLocked() error {
+	s := db.s
+	if s.failed != nil {
+		return s.failed
+	}
+	if s.needsCheckpoint() {
+		walLog, err := db.log.Rotate()
+		if err != nil {
+			s.failed = fmt.Errorf("btree: rotating the WAL: %w", err)
+			return s.failed
+		}
+		if err := s.checkpoint(walLog); err != nil {
+			return err
+		}
+		// The marker: an empty batch carrying the checkpoint's last
+		// sequence number, first in the segment the checkpoint keeps. If
+		// the meta just written is later damaged, recovery falls back to
+		// the older meta, finds the marker and reports the damage instead
+		// of silently losing the writes between the two checkpoints (whose
+		// WAL is about to be deleted).
+		var mk engine.Batch
+		mk.SetSeq(s.meta.LastSeq)
+		if _, err := db.log.WriteRecord(mk.Repr(), false); err != nil {
+			s.failed = fmt.Errorf("btree: writing the checkpoint marker: %w", err)
+			return s.failed
+		}
+	}
+	if upTo := s.meta.WALLog; upTo > 0 {
+		if err := db.log.DeleteObsolete(upTo); err != nil {
+			db.delErr = fmt.Errorf("btree: deleting obsolete WAL segments: %w", err)
+		} else {
+			db.delErr = nil
+		}
+	}
+	return db.delErr
+}
+
+// Flush implements engine.Engine: it writes a checkpoint, so that every
+// write so far is in the data file and the WAL before it is deleted.
+func (db *DB) Flush() error {
+	if db.closed.Load() {
+		return engine.ErrClosed
+	}
+	if db.readOnly {
+		return nil
+	}
+	db.s.mu.Lock()
+	defer db.s.mu.Unlock()
+	if db.closed.Load() {
+		return engine.ErrClosed
+	}
+	return db.checkpointLocked()
+}
+
+// Get implements engine.Reader.
+func (db *DB) Get(key, dst []byte) ([]byte, error) {
+	if db.closed.Load() {
+		return dst, engine.ErrClosed
+	}
+	db.gets.Add(1)
+	out, err := db.s.getLatest(key, dst)
+	if err != nil && err != engine.ErrNotFound && db.closed.Load() {
+		return dst, engine.ErrClosed
+	}
+	return out, err
+}
+
+// NewIter implements engine.Reader.
+func (db *DB) NewIter(opts engine.IterOptions) (engine.Iterator, error) {
+	if db.closed.Load() {
+		return nil, engine.ErrClosed
+	}
+	v := db.s.readers.acquire(&db.s.cur)
+	return db.newIter(v, opts), nil
+}
+
+// newIter returns an iterator over v, which the caller has pinned; the
+// iterator releases the pin on Close.
+func (db *DB) newIter(v *version, opts engine.IterOptions) *Iter {
+	db.iters.Add(1)
+	it := &Iter{
+		t:        treeIter{s: db.s, v: v},
+		dbClosed: db.closed.Load,
+	}
+	if opts.Lower != nil {
+		it.lower = append([]byte{}, opts.Lower...)
+	}
+	if opts.Upper != nil {
+		it.upper = append([]byte{}, opts.Upper...)
+	}
+	it.release = func() { db.s.readers.release(v) }
+	return it
+}
+
+// NewSnapshot implements engine.Engine.
+func (db *DB) NewSnapshot() (engine.Snapshot, error) {
+	if db.closed.Load() {
+		return nil, engine.ErrClosed
+	}
+	return &snapshot{db: db, v: db.s.readers.acquire(&db.s.cur)}, nil
+}
+
+// Close implements engine.Engine: it writes a final checkpoint (unless the
+// engine failed or is read-only), closes the WAL and the data file and
+// releases the lock.
+func (db *DB) Close() error {
+	if !db.closed.CompareAndSwap(false, true) {
+		return engine.ErrClosed
+	}
+	s := db.s
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var errs []error
+	if db.log != nil {
+		errs = append(errs, db.checkpointLocked())
+		if err := db.log.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("btree: closing the WAL: %w", err))
+		}
+	}
+	errs = append(errs, s.close(), db.lock.Close())
+	return errors.Join(errs...)
+}
+
+// snapshot is a pinned version.
+type snapshot struct {
+	db     *DB
+	v      *version
+	closed atomic.Bool
+}
+
+func (sn *snapshot) Get(key, dst []byte) ([]byte, error) {
+	if sn.closed.Load() || sn.db.closed.Load() {
+		return dst, engine.ErrClosed
+	}
+	sn.db.gets.Add(1)
+	return sn.db.s.get(sn.v, key, dst)
+}
+
+func (sn *snapshot) NewIter(opts engine.IterOptions) (engine.Iterator, error) {
+	if sn.closed.Load() || sn.db.closed.Load() {
+		return nil, engine.ErrClosed
+	}
+	sn.db.s.readers.pin(sn.v)
+	return sn.db.newIter(sn.v, opts), nil
+}
+
+func (sn *snapshot) Close() error {
+	if !sn.closed.CompareAndSwap(false, true) {
+		return engine.ErrClosed
+	}
+	sn.db.s.readers.release(sn.v)
+	return nil
+}
+
+// FS returns the file system the engine was opened on (for tests and the
+// checker).
+func (db *DB) FS() vfs.FS { return db.opts.FS }

@@ -1,0 +1,379 @@
+package btree
+
+import (
+	"bytes"
+
+	"github.com/lightningdb/lightning/backends/btree/internal/page"
+	"github.com/lightningdb/lightning/engine"
+)
+
+// frame is one level of an iterator's path from the root: an in-memory
+// node or a validated page, and the position in it (a child index in a
+// branch, an entry index in a leaf).
+type frame struct {
+	n   *node
+	p   []byte
+	i   int
+	cnt int // children (branch) or entries (leaf)
+}
+
+// treeIter walks one pinned version of the tree with a stack of frames
+// (the path from the root to the current leaf). It implements the moves of
+// engine.Iterator; Iter adds the engine's bounds, closing and errors.
+type treeIter struct {
+	s      *store
+	v      *version
+	stack  []frame
+	key    []byte
+	val    []byte
+	keyBuf []byte
+	valBuf []byte
+	err    error
+}
+
+// push descends into c at level and pushes its frame positioned by pos,
+// which gets the frame's count.
+func (it *treeIter) push(c child, level int, pos func(f *frame) error) error {
+	f := frame{n: c.n}
+	if c.n == nil {
+		p, err := it.s.readNode(c.ref, level)
+		if err != nil {
+			return err
+		}
+		f.p = p
+		f.cnt = page.Count(p)
+		if level > 0 {
+			f.cnt++
+		}
+	} else if c.n.leaf() {
+		f.cnt = len(c.n.ents)
+	} else {
+		f.cnt = len(c.n.kids)
+	}
+	if err := pos(&f); err != nil {
+		return err
+	}
+	it.stack = append(it.stack, f)
+	return nil
+}
+
+// childOf returns child i of branch frame f.
+func (it *treeIter) childOf(f *frame) child {
+	if f.n != nil {
+		return f.n.kids[f.i]
+	}
+	return child{ref: it.s.pg.l.BranchChild(f.p, f.i)}
+}
+
+// descend pushes frames from child c at level down to a leaf, each
+// positioned by pos.
+func (it *treeIter) descend(c child, level int, pos func(f *frame, leaf bool) error) error {
+	for {
+		lv := level
+		if err := it.push(c, level, func(f *frame) error { return pos(f, lv == 0) }); err != nil {
+			return err
+		}
+		if level == 0 {
+			return nil
+		}
+		c = it.childOf(&it.stack[len(it.stack)-1])
+		level--
+	}
+}
+
+func (it *treeIter) fail(err error) bool {
+	it.err = err
+	it.stack = it.stack[:0]
+	it.key, it.val = nil, nil
+	return false
+}
+
+// seek positions at the first key >= key (ge) or the last key < key (lt).
+// A nil key means the first or last key of the tree.
+func (it *treeIter) seek(key []byte, ge bool) bool {
+	it.stack = it.stack[:0]
+	if it.v.root.isZero() {
+		return it.clear()
+	}
+	err := it.descend(it.v.root, it.v.height-1, func(f *frame, leaf bool) error {
+		switch {
+		case key == nil && ge:
+			f.i = 0
+		case key == nil:
+			f.i = f.cnt - 1
+		case leaf:
+			i, _, err := it.leafSearch(f, key)
+			if err != nil {
+				return err
+			}
+			f.i = i
+			if !ge {
+				f.i--
+			}
+		default:
+			i, err := it.branchSearch(f, key)
+			if err != nil {
+				return err
+			}
+			f.i = i
+		}
+		return nil
+	})
+	if err != nil {
+		return it.fail(err)
+	}
+	leaf := &it.stack[len(it.stack)-1]
+	switch {
+	case leaf.i >= leaf.cnt:
+		return it.next()
+	case leaf.i < 0:
+		return it.prev()
+	}
+	return it.load()
+}
+
+func (it *treeIter) leafSearch(f *frame, key []byte) (int, bool, error) {
+	if f.n != nil {
+		i, ok := f.n.search(key)
+		return i, ok, nil
+	}
+	return it.s.pageSearch(f.p, key)
+}
+
+func (it *treeIter) branchSearch(f *frame, key []byte) (int, error) {
+	if f.n != nil {
+		return f.n.childIndex(key), nil
+	}
+	return it.s.pageChildIndex(f.p, key)
+}
+
+func (it *treeIter) clear() bool {
+	it.stack = it.stack[:0]
+	it.key, it.val = nil, nil
+	return false
+}
+
+// next moves to the following key.
+func (it *treeIter) next() bool {
+	if len(it.stack) == 0 {
+		return false
+	}
+	leaf := &it.stack[len(it.stack)-1]
+	if leaf.i++; leaf.i < leaf.cnt {
+		return it.load()
+	}
+	// Climb to the nearest branch with a child to the right.
+	d := len(it.stack) - 2
+	for d >= 0 && it.stack[d].i+1 >= it.stack[d].cnt {
+		d--
+	}
+	if d < 0 {
+		return it.clear()
+	}
+	it.stack[d].i++
+	level := len(it.stack) - 2 - d
+	c := it.childOf(&it.stack[d])
+	it.stack = it.stack[:d+1]
+	if err := it.descend(c, level, func(f *frame, _ bool) error { f.i = 0; return nil }); err != nil {
+		return it.fail(err)
+	}
+	return it.load()
+}
+
+// prev moves to the preceding key.
+func (it *treeIter) prev() bool {
+	if len(it.stack) == 0 {
+		return false
+	}
+	leaf := &it.stack[len(it.stack)-1]
+	if leaf.i--; leaf.i >= 0 && leaf.i < leaf.cnt {
+		return it.load()
+	}
+	d := len(it.stack) - 2
+	for d >= 0 && it.stack[d].i == 0 {
+		d--
+	}
+	if d < 0 {
+		return it.clear()
+	}
+	it.stack[d].i--
+	level := len(it.stack) - 2 - d
+	c := it.childOf(&it.stack[d])
+	it.stack = it.stack[:d+1]
+	if err := it.descend(c, level, func(f *frame, _ bool) error { f.i = f.cnt - 1; return nil }); err != nil {
+		return it.fail(err)
+	}
+	return it.load()
+}
+
+// load reads the key and value at the leaf position.
+func (it *treeIter) load() bool {
+	f := &it.stack[len(it.stack)-1]
+	if f.n != nil {
+		e := &f.n.ents[f.i]
+		it.key = e.Key
+		if e.ValueRef.IsZero() {
+			it.val = e.Value
+			return true
+		}
+		v, err := it.s.pg.readRun(it.valBuf[:0], e.ValueRef, e.ValueLen)
+		if err != nil {
+			return it.fail(err)
+		}
+		it.valBuf, it.val = v, v
+		return true
+	}
+	c := it.s.pg.l.LeafCell(f.p, f.i)
+	k, err := it.s.pageKey(it.keyBuf, c.Key, c.KeyLen, c.KeyRef)
+	if err != nil {
+		return it.fail(err)
+	}
+	if c.KeyRef.IsZero() {
+		it.key = k
+	} else {
+		it.keyBuf, it.key = k, k
+	}
+	if c.ValueRef.IsZero() {
+		it.val = c.Value
+		return true
+	}
+	v, err := it.s.pg.readRun(it.valBuf[:0], c.ValueRef, c.ValueLen)
+	if err != nil {
+		return it.fail(err)
+	}
+	it.valBuf, it.val = v, v
+	return true
+}
+
+// Iter is an engine.Iterator over one pinned version, within bounds.
+type Iter struct {
+	t            treeIter
+	lower, upper []byte
+	valid        bool
+	closed       bool
+	release      func()
+	dbClosed     func() bool
+}
+
+var _ engine.Iterator = (*Iter)(nil)
+
+func (it *Iter) check(ok bool) bool {
+	if it.dbClosed() {
+		it.t.clear()
+		if it.t.err == nil {
+			it.t.err = engine.ErrClosed
+		}
+		it.valid = false
+		return false
+	}
+	if ok && it.upper != nil && bytes.Compare(it.t.key, it.upper) >= 0 {
+		ok = false
+	}
+	if ok && it.lower != nil && bytes.Compare(it.t.key, it.lower) < 0 {
+		ok = false
+	}
+	if !ok {
+		it.t.clear()
+	}
+	it.valid = ok
+	return ok
+}
+
+// start resets a failed iterator's error before a new absolute move.
+func (it *Iter) start() bool {
+	if it.closed || it.dbClosed() {
+		return false
+	}
+	it.t.err = nil
+	return true
+}
+
+// First implements engine.Iterator.
+func (it *Iter) First() bool {
+	if !it.start() {
+		return it.check(false)
+	}
+	return it.check(it.t.seek(it.lower, true))
+}
+
+// Last implements engine.Iterator.
+func (it *Iter) Last() bool {
+	if !it.start() {
+		return it.check(false)
+	}
+	return it.check(it.t.seek(it.upper, false))
+}
+
+// SeekGE implements engine.Iterator.
+func (it *Iter) SeekGE(key []byte) bool {
+	if !it.start() {
+		return it.check(false)
+	}
+	if it.lower != nil && bytes.Compare(key, it.lower) < 0 {
+		key = it.lower
+	}
+	return it.check(it.t.seek(key, true))
+}
+
+// SeekLT implements engine.Iterator.
+func (it *Iter) SeekLT(key []byte) bool {
+	if !it.start() {
+		return it.check(false)
+	}
+	if it.upper != nil && bytes.Compare(key, it.upper) > 0 {
+		key = it.upper
+	}
+	return it.check(it.t.seek(key, false))
+}
+
+// Next implements engine.Iterator.
+func (it *Iter) Next() bool {
+	if !it.valid {
+		return it.check(false)
+	}
+	return it.check(it.t.next())
+}
+
+// Prev implements engine.Iterator.
+func (it *Iter) Prev() bool {
+	if !it.valid {
+		return it.check(false)
+	}
+	return it.check(it.t.prev())
+}
+
+// Valid implements engine.Iterator.
+func (it *Iter) Valid() bool { return it.valid }
+
+// Key implements engine.Iterator. The slice is owned by the engine (it
+// may alias a cached page) and must not be modified.
+func (it *Iter) Key() []byte {
+	if !it.valid {
+		return nil
+	}
+	return it.t.key
+}
+
+// Value implements engine.Iterator. The slice is owned by the engine and
+// must not be modified.
+func (it *Iter) Value() []byte {
+	if !it.valid {
+		return nil
+	}
+	return it.t.val
+}
+
+// Error implements engine.Iterator.
+func (it *Iter) Error() error { return it.t.err }
+
+// Close implements engine.Iterator.
+func (it *Iter) Close() error {
+	if it.closed {
+		return engine.ErrClosed
+	}
+	it.closed = true
+	it.valid = false
+	it.t.clear()
+	it.release()
+	return it.t.err
+}

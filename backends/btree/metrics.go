@@ -1,0 +1,78 @@
+package btree
+
+import (
+	"time"
+
+	"github.com/lightningdb/lightning/engine"
+	"github.com/lightningdb/lightning/engine/checksum"
+)
+
+// Metrics implements engine.Engine. Besides the common fields it reports,
+// in Extra:
+//
+//	btree.height                  levels of the current tree
+//	btree.keys                    keys in the current version
+//	btree.page_size               bytes per page
+//	btree.pages.total             pages of the data file in use or free
+//	btree.pages.free              pages reusable now
+//	btree.pages.pending           pages freed but still reachable by a pinned version
+//	btree.pages.read              pages read from the file (cache misses)
+//	btree.checkpoints             checkpoints since Open
+//	btree.checkpoint.seconds      total time spent in checkpoints
+//	btree.checkpoint.last_pages   pages written by the last checkpoint
+//	btree.checkpoint.pages        pages written by all checkpoints
+//	btree.dirty_bytes             bytes made dirty since the last checkpoint
+//	btree.readers                 open iterators and snapshots
+//	btree.cache.hit_ratio         page cache hits / lookups
+//
+// The page counts by type (branch, leaf, overflow) need a walk of the
+// file; CheckWithStats reports them.
+func (db *DB) Metrics() engine.Metrics {
+	s := db.s
+	v := s.cur.Load()
+	m := engine.Metrics{
+		Backend:          Name,
+		Checksum:         checksum.Implementation(s.pg.l.Kind),
+		Gets:             db.gets.Load(),
+		Sets:             db.sets.Load(),
+		Deletes:          db.deletes.Load(),
+		Batches:          db.batches.Load(),
+		Iterators:        db.iters.Load(),
+		UserBytesWritten: db.userBytes.Load(),
+		DiskBytesWritten: s.pg.bytesWritten.Load(),
+		Flushes:          s.checkpoints.Load(),
+	}
+	if db.log != nil {
+		m.WALBytes = db.log.Metrics().Bytes
+	}
+	cm := s.pg.cache.Metrics()
+	m.CacheHits, m.CacheMisses, m.CacheBytes = cm.Hits, cm.Misses, uint64(cm.BytesUsed)
+	if m.UserBytesWritten > 0 {
+		m.WriteAmp = float64(m.WALBytes+m.DiskBytesWritten) / float64(m.UserBytesWritten)
+	}
+	if m.Gets > 0 {
+		m.ReadAmp = float64(cm.Hits+cm.Misses) / float64(m.Gets)
+	}
+	s.mu.Lock()
+	total, free, pending, dirty := s.pg.pageCount, len(s.pg.free), s.pg.freeCount()-len(s.pg.free), s.dirty
+	s.mu.Unlock()
+	m.DiskSize = total * uint64(s.pg.l.PageSize)
+	m.MemTableBytes = uint64(max(dirty, 0))
+	m.Extra = map[string]float64{
+		"btree.height":                float64(v.height),
+		"btree.keys":                  float64(v.keys),
+		"btree.page_size":             float64(s.pg.l.PageSize),
+		"btree.pages.total":           float64(total),
+		"btree.pages.free":            float64(free),
+		"btree.pages.pending":         float64(pending),
+		"btree.pages.read":            float64(s.pg.pagesRead.Load()),
+		"btree.checkpoints":           float64(s.checkpoints.Load()),
+		"btree.checkpoint.seconds":    time.Duration(s.ckptNanos.Load()).Seconds(),
+		"btree.checkpoint.last_pages": float64(s.lastCkptPages.Load()),
+		"btree.checkpoint.pages":      float64(s.ckptPagesWritten.Load()),
+		"btree.dirty_bytes":           float64(dirty),
+		"btree.readers":               float64(s.readers.count()),
+		"btree.cache.hit_ratio":       m.CacheHitRatio(),
+	}
+	return m
+}

@@ -1,0 +1,46 @@
+package btree
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/lightningdb/lightning/backends/btree/internal/page"
+	"github.com/lightningdb/lightning/engine"
+)
+
+// Names of the btree settings in engine.Options.Extra.
+const (
+	// OptPageSize is the page size of a new data file in bytes: a power of
+	// two from 4096 to 65536 (default 8192). An existing file keeps its
+	// page size; setting another one is an error.
+	OptPageSize = "btree.page_size"
+)
+
+// settings are the btree-specific options parsed from Extra.
+type settings struct {
+	pageSize int // 0: the file's, or the default for a new file
+}
+
+// parseSettings reads the "btree." entries of extra. An unknown name under
+// the prefix or a bad value is an error wrapping engine.ErrInvalidOptions;
+// other backends' entries are ignored.
+func parseSettings(extra map[string]string) (settings, error) {
+	var st settings
+	for k, v := range extra {
+		if !strings.HasPrefix(k, "btree.") {
+			continue
+		}
+		switch k {
+		case OptPageSize:
+			n, err := strconv.Atoi(v)
+			if err != nil || n < page.MinPageSize || n > page.MaxPageSize || n&(n-1) != 0 {
+				return st, fmt.Errorf("%w: %s=%q: want a power of two in [%d, %d]", engine.ErrInvalidOptions, k, v, page.MinPageSize, page.MaxPageSize)
+			}
+			st.pageSize = n
+		default:
+			return st, fmt.Errorf("%w: unknown btree setting %q (known: %s)", engine.ErrInvalidOptions, k, OptPageSize)
+		}
+	}
+	return st, nil
+}

@@ -1,0 +1,217 @@
+package btree
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"sync/atomic"
+
+	"github.com/lightningdb/lightning/backends/btree/internal/page"
+	"github.com/lightningdb/lightning/engine"
+	"github.com/lightningdb/lightning/engine/cache"
+	"github.com/lightningdb/lightning/engine/vfs"
+)
+
+// pager reads and writes the pages of the data file.
+//
+// Reads (read, readRun) are safe for concurrent use. The allocation state
+// (pageCount, free, pending, dropped) belongs to the writer: only code
+// holding the store's writer mutex touches it.
+type pager struct {
+	f     vfs.File
+	l     page.Layout
+	cache *cache.Cache
+
+	// reuseGen counts the times pages were released for reuse (see
+	// store.releasePending). A lock-free reader that fails to verify a
+	// page compares it with the value it saw before loading its root: if
+	// it moved, the failure may be a reused page and the read is retried.
+	reuseGen atomic.Uint64
+
+	// Writer-owned allocation state.
+	pageCount uint64   // every page id in use is below it
+	free      []uint64 // reusable now, sorted ascending
+	pending   []pendingFree
+	dropped   []uint64 // pages the tree stopped using since the last checkpoint
+
+	// Counters.
+	pagesRead    atomic.Uint64
+	bytesWritten atomic.Uint64
+}
+
+// pendingFree is a batch of pages freed by checkpoint tag: they are not in
+// that checkpoint's tree, but versions older than it may still reach them.
+type pendingFree struct {
+	tag uint64
+	ids []uint64
+}
+
+// read returns the verified page ref, of type typ (0: any), from the cache
+// or the file. The returned slice is shared and must not be modified.
+func (p *pager) read(ref page.Ref, typ page.Type) ([]byte, error) {
+	if b, ok := p.cache.Get(ref.LSN, ref.ID); ok {
+		return b, nil
+	}
+	b, err := p.readUncached(ref, typ)
+	if err != nil {
+		return nil, err
+	}
+	p.cache.Set(ref.LSN, ref.ID, b)
+	return b, nil
+}
+
+// readUncached reads and verifies page ref from the file into a new
+// buffer.
+func (p *pager) readUncached(ref page.Ref, typ page.Type) ([]byte, error) {
+	b := make([]byte, p.l.PageSize)
+	if err := p.readAt(b, ref.ID); err != nil {
+		return nil, err
+	}
+	if _, err := p.l.Check(b, ref, typ); err != nil {
+		return nil, err
+	}
+	p.pagesRead.Add(1)
+	return b, nil
+}
+
+// readAt reads len(b) bytes at page id; reading past the end of the file
+// is corruption (a reference to a page that was never written).
+func (p *pager) readAt(b []byte, id uint64) error {
+	if id >= 1<<48 {
+		return engine.Corruptf(p.l.File, -1, "page id %d out of range", id)
+	}
+	off := p.l.Offset(id)
+	n, err := p.f.ReadAt(b, off)
+	if n == len(b) {
+		return nil
+	}
+	if err == nil || errors.Is(err, errEOF) {
+		return engine.Corruptf(p.l.File, off, "page %d: short read of %d bytes (file too short)", id, n)
+	}
+	return fmt.Errorf("btree: reading page %d: %w", id, err)
+}
+
+// readRun appends the n bytes held by the overflow run ref to dst. A run
+// of one page goes through the cache; longer runs are read in one call and
+// not cached.
+func (p *pager) readRun(dst []byte, ref page.Ref, n int) ([]byte, error) {
+	k := p.l.OverflowPages(n)
+	if k == 1 {
+		b, err := p.read(ref, page.TypeOverflow)
+		if err != nil {
+			return dst, err
+		}
+		return p.appendPayload(dst, b, ref, 0, n)
+	}
+	buf := make([]byte, k*p.l.PageSize)
+	if err := p.readAt(buf, ref.ID); err != nil {
+		return dst, err
+	}
+	for i := 0; i < k; i++ {
+		b := buf[i*p.l.PageSize : (i+1)*p.l.PageSize]
+		if _, err := p.l.Check(b, page.Ref{ID: ref.ID + uint64(i), LSN: ref.LSN}, page.TypeOverflow); err != nil {
+			return dst, err
+		}
+		var err error
+		if dst, err = p.appendPayload(dst, b, ref, i, n); err != nil {
+			return dst, err
+		}
+	}
+	p.pagesRead.Add(uint64(k))
+	return dst, nil
+}
+
+func (p *pager) appendPayload(dst, b []byte, ref page.Ref, idx, n int) ([]byte, error) {
+	first, total, payload := page.OverflowData(b)
+	if first != ref.ID || total != n {
+		return dst, engine.Corruptf(p.l.File, p.l.Offset(ref.ID+uint64(idx)),
+			"overflow page of run %d holding %d bytes, reference says run %d of %d bytes", first, total, ref.ID, n)
+	}
+	return append(dst, payload...), nil
+}
+
+// alloc returns a page id to write: a free one, or a new one at the end
+// of the file.
+func (p *pager) alloc() uint64 {
+	if n := len(p.free); n > 0 {
+		id := p.free[n-1]
+		p.free = p.free[:n-1]
+		return id
+	}
+	id := p.pageCount
+	p.pageCount++
+	return id
+}
+
+// allocRun returns the first id of n consecutive pages, from the free set
+// if it holds such a run, else at the end of the file.
+func (p *pager) allocRun(n int) uint64 {
+	if n == 1 {
+		return p.alloc()
+	}
+	// Look for n consecutive ids, from the top of the free set down.
+	run := 1
+	for i := len(p.free) - 1; i > 0; i-- {
+		if p.free[i-1]+1 == p.free[i] {
+			run++
+			if run == n {
+				id := p.free[i-1]
+				p.free = slices.Delete(p.free, i-1, i-1+n)
+				return id
+			}
+		} else {
+			run = 1
+		}
+	}
+	id := p.pageCount
+	p.pageCount += uint64(n)
+	return id
+}
+
+// drop records that the tree no longer uses page id.
+func (p *pager) drop(id uint64) { p.dropped = append(p.dropped, id) }
+
+// dropRun records that the tree no longer uses the overflow run ref of n
+// bytes.
+func (p *pager) dropRun(ref page.Ref, n int) {
+	if ref.IsZero() {
+		return
+	}
+	for i := 0; i < p.l.OverflowPages(n); i++ {
+		p.dropped = append(p.dropped, ref.ID+uint64(i))
+	}
+}
+
+// release moves the pending batches whose tag is at most upTo to the free
+// set, and reports whether it moved any.
+func (p *pager) release(upTo uint64) bool {
+	moved := false
+	keep := p.pending[:0]
+	for _, b := range p.pending {
+		if b.tag <= upTo {
+			p.free = append(p.free, b.ids...)
+			moved = true
+		} else {
+			keep = append(keep, b)
+		}
+	}
+	clear(p.pending[len(keep):])
+	p.pending = keep
+	if moved {
+		// Readers must see the new generation before any released page
+		// can be overwritten.
+		p.reuseGen.Add(1)
+		slices.Sort(p.free)
+	}
+	return moved
+}
+
+// freeCount returns the number of pages free or pending (what the next
+// free list will hold besides the dropped pages).
+func (p *pager) freeCount() int {
+	n := len(p.free)
+	for _, b := range p.pending {
+		n += len(b.ids)
+	}
+	return n
+}
