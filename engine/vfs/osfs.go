@@ -17,13 +17,50 @@ var Default FS = osFS{}
 type osFS struct{}
 
 func (osFS) Create(name string) (File, error) {
-	return os.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o644)
+	return wrapOS(os.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o644))
 }
 
-func (osFS) Open(name string) (File, error) { return os.Open(name) }
+func (osFS) Open(name string) (File, error) { return wrapOS(os.Open(name)) }
 
 func (osFS) OpenReadWrite(name string) (File, error) {
-	return os.OpenFile(name, os.O_RDWR|os.O_CREATE, 0o644)
+	return wrapOS(os.OpenFile(name, os.O_RDWR|os.O_CREATE, 0o644))
+}
+
+// osFile is an *os.File whose Sync is fdatasync(2): it makes the data and
+// the metadata needed to read it back (the size) durable, without the
+// timestamps fsync(2) also writes — measurably cheaper per WAL commit.
+type osFile struct{ *os.File }
+
+func wrapOS(f *os.File, err error) (File, error) {
+	if err != nil {
+		return nil, err
+	}
+	return osFile{f}, nil
+}
+
+// Sync implements File with fdatasync.
+func (f osFile) Sync() error {
+	// SyscallConn and Control fail only on a closed file.
+	closed := &os.PathError{Op: "sync", Path: f.Name(), Err: os.ErrClosed}
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return closed
+	}
+	var serr error
+	if err := rc.Control(func(fd uintptr) {
+		for {
+			serr = unix.Fdatasync(int(fd))
+			if serr != unix.EINTR {
+				return
+			}
+		}
+	}); err != nil {
+		return closed
+	}
+	if serr != nil {
+		return &os.PathError{Op: "fdatasync", Path: f.Name(), Err: serr}
+	}
+	return nil
 }
 
 func (osFS) Remove(name string) error { return os.Remove(name) }
