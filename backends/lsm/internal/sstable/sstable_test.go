@@ -675,7 +675,7 @@ func TestFooterLayout(t *testing.T) {
 	if len(b) != FooterLen || string(b[56:]) != Magic || b[50] != 2 || b[48] != 1 || b[0] != 1 || b[8] != 20 || b[16] != 30 || b[40] != 60 {
 		t.Fatalf("footer bytes %x", b)
 	}
-	got, err := decodeFooter("f", 110+FooterLen, b)
+	got, err := decodeFooter("f", 110+FooterLen, b, true)
 	if err != nil || got != ft {
 		t.Fatalf("decodeFooter = %+v, %v", got, err)
 	}
