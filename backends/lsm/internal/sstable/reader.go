@@ -367,7 +367,9 @@ func (r *Reader) GetHashed(userKey []byte, hash uint64, seq uint64) (value []byt
 
 // Close closes the file. The Reader must not be used afterwards; Gets
 // return an error wrapping engine.ErrClosed. When the table's file is
-// deleted, the owner should also call Cache.DropFile(fileNum).
+// deleted, the owner should also call Cache.DropFile(fileNum) once no read
+// of it is in flight (file numbers must not be reused before that; see
+// engine/cache).
 func (r *Reader) Close() error {
 	if r.closed.Swap(true) {
 		return fmt.Errorf("sstable: %s: %w", r.name, engine.ErrClosed)
