@@ -23,6 +23,7 @@ import (
 //	btree.checkpoint.pages        pages written by all checkpoints
 //	btree.dirty_bytes             bytes made dirty since the last checkpoint
 //	btree.readers                 open iterators and snapshots
+//	btree.read_retries            Gets retried after meeting a page reused under them
 //	btree.cache.hit_ratio         page cache hits / lookups
 //
 // The page counts by type (branch, leaf, overflow) need a walk of the
@@ -72,6 +73,7 @@ func (db *DB) Metrics() engine.Metrics {
 		"btree.checkpoint.pages":      float64(s.ckptPagesWritten.Load()),
 		"btree.dirty_bytes":           float64(dirty),
 		"btree.readers":               float64(s.readers.count()),
+		"btree.read_retries":          float64(s.retries.Load()),
 		"btree.cache.hit_ratio":       m.CacheHitRatio(),
 	}
 	return m

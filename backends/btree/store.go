@@ -53,6 +53,7 @@ type store struct {
 	ckptNanos        atomic.Uint64
 	lastCkptPages    atomic.Uint64
 	ckptPagesWritten atomic.Uint64
+	retries          atomic.Uint64 // Gets retried after meeting a reused page
 }
 
 // readerSet counts the open iterators and snapshots per checkpoint of the
@@ -324,13 +325,22 @@ func (s *store) publish(w *writer, seq uint64) {
 func (s *store) getLatest(key, dst []byte) ([]byte, error) {
 	for attempt := 0; ; attempt++ {
 		g := s.pg.reuseGen.Load()
-		out, err := s.get(s.cur.Load(), key, dst)
+		v := s.cur.Load()
+		if testHookGetVersion != nil {
+			testHookGetVersion()
+		}
+		out, err := s.get(v, key, dst)
 		if err != nil && attempt < 100 && errors.Is(err, engine.ErrCorruption) && s.pg.reuseGen.Load() != g {
+			s.retries.Add(1)
 			continue
 		}
 		return out, err
 	}
 }
+
+// testHookGetVersion, if set, runs in getLatest between loading the
+// version and reading it (tests use it to reuse pages under a read).
+var testHookGetVersion func()
 
 // sortedIDs sorts ids in place and returns them.
 func sortedIDs(ids []uint64) []uint64 {
