@@ -31,8 +31,9 @@ import (
 type table struct {
 	slots []slot
 	mask  uint64
-	used  int // slots holding a key, tombstones included; writer only
-	limit int // rebuild when used would pass it
+	_     [128]byte // keep the writer's counts off the readers' line
+	used  int       // slots holding a key, tombstones included; writer only
+	limit int       // rebuild when used would pass it
 }
 
 // slot is one entry: the key's hash (0 = empty; see keyHash) and its
