@@ -155,7 +155,7 @@ func (i *blockIter) restartOffset(n int) (int, bool) {
 // header decodes the entry header at off: shared and unshared key lengths,
 // value length, and where the key bytes start. It checks that the entry
 // fits before the restart array.
-func (i *blockIter) header(off int) (shared, unshared, vlen, keyStart int, ok bool) {
+func (i *blockIter) header(off int) (shared uint64, unshared, vlen, keyStart int, ok bool) {
 	p := i.data[off:i.restarts]
 	s, n1 := binary.Uvarint(p)
 	if n1 <= 0 {
@@ -178,7 +178,7 @@ func (i *blockIter) header(off int) (shared, unshared, vlen, keyStart int, ok bo
 		i.fail("entry at %d (key %d, value %d bytes) overruns the block", off, u, v)
 		return
 	}
-	return int(s), int(u), int(v), off + hdr, true
+	return s, int(u), int(v), off + hdr, true
 }
 
 // readEntry decodes the entry at off, whose predecessor's key is in i.key
@@ -188,7 +188,7 @@ func (i *blockIter) readEntry(off int) bool {
 	if !ok {
 		return false
 	}
-	if shared > len(i.key) {
+	if shared > uint64(len(i.key)) { // unsigned: a huge value must not wrap
 		i.fail("entry at %d shares %d bytes with a %d-byte key", off, shared, len(i.key))
 		return false
 	}

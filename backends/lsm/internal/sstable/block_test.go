@@ -153,6 +153,11 @@ func TestBlockDecodeErrors(t *testing.T) {
 			return bw.finish()
 		}()},
 		{"bad varint", func() []byte { b := good(); b[0] = 0xff; b[1] = 0xff; b[2] = 0xff; return b }()},
+		{"huge shared length", func() []byte {
+			// shared = 2^63+..., which must not wrap to a negative int.
+			b := []byte{0xaa, 0xf6, 0xcd, 0xbc, 0xf0, 0xb4, 0xc8, 0xa5, 0xaa, 0x01, 0, 0}
+			return append(b, 0, 0, 0, 0, 1, 0, 0, 0)
+		}()},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var it blockIter
