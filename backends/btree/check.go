@@ -31,9 +31,12 @@ type CheckStats struct {
 // are pairwise disjoint and together cover every page id below the meta's
 // page count (no page used twice, none leaked).
 //
-// The WAL is not checked: Check describes the state recovery starts from.
-// opts may be nil (defaults); only its FS is used. Violations are errors
-// satisfying errors.Is(err, engine.ErrCorruption).
+// Check also reads the WAL as recovery would: its records must be
+// readable batches whose sequence numbers continue the meta's without a
+// gap, and no checkpoint marker may lie beyond what the meta and the WAL
+// reach (which would mean the newest meta page is damaged and the older
+// one was chosen). opts may be nil (defaults); only its FS is used.
+// Violations are errors satisfying errors.Is(err, engine.ErrCorruption).
 func Check(fs vfs.FS, dir string, opts *engine.Options) error {
 	_, err := CheckWithStats(fs, dir, opts)
 	return err
@@ -59,7 +62,13 @@ func CheckWithStats(fs vfs.FS, dir string, opts *engine.Options) (CheckStats, er
 	}
 	defer s.close()
 	c := checker{s: s, owner: map[uint64]string{}}
-	return c.run()
+	st, err := c.run()
+	if err != nil {
+		return st, err
+	}
+	seq := s.meta.LastSeq
+	err = scanWAL(fs, filepath.Join(dir, WALDir), s, &seq, func(*engine.Batch) error { return nil })
+	return st, err
 }
 
 type checker struct {

@@ -115,44 +115,23 @@ func (db *DB) open(st settings, kind checksum.Kind) error {
 }
 
 // replay applies the WAL records written after the checkpoint the store
-// opened at. Records at or below its sequence number are already in the
-// tree (segments a crash kept from deletion).
+// opened at.
 func (db *DB) replay(walDir string) error {
 	s := db.s
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var b engine.Batch
 	n := 0
-	var marker uint64 // highest sequence number a checkpoint marker names
-	var markerPos wal.Position
-	_, err := wal.Replay(db.opts.FS, walDir, func(pos wal.Position, payload []byte) error {
-		if err := b.SetRepr(payload); err != nil {
-			return &engine.CorruptionError{File: filepath.Join(walDir, wal.SegmentName(pos.Segment)), Offset: pos.Offset, Reason: "bad batch record", Err: err}
-		}
-		if b.Empty() {
-			if b.Seq() > marker {
-				marker, markerPos = b.Seq(), pos
-			}
-			return nil
-		}
-		if b.Seq() <= db.seq {
-			return nil
-		}
-		if b.Seq() != db.seq+1 {
-			return engine.Corruptf(filepath.Join(walDir, wal.SegmentName(pos.Segment)), pos.Offset,
-				"batch with sequence number %d follows %d: records are missing", b.Seq(), db.seq)
-		}
-		if err := db.opts.CheckBatch(&b); err != nil {
-			return &engine.CorruptionError{File: filepath.Join(walDir, wal.SegmentName(pos.Segment)), Offset: pos.Offset, Reason: "batch over the size limits", Err: err}
+	err := scanWAL(db.opts.FS, walDir, s, &db.seq, func(b *engine.Batch) error {
+		if err := db.opts.CheckBatch(b); err != nil {
+			return engine.Corruptf(walDir, -1, "batch %d over the size limits: %v", b.Seq(), err)
 		}
 		m := s.mark()
 		w := s.newWriter()
-		if err := applyBatch(w, &b); err != nil {
+		if err := applyBatch(w, b); err != nil {
 			s.abort(m)
 			return err
 		}
-		db.seq += uint64(b.Len())
-		s.publish(w, db.seq)
+		s.publish(w, b.Seq()+uint64(b.Len())-1)
 		n++
 		// Keep memory bounded while replaying a long log: checkpoint
 		// (the WAL stays as it is, and is replayed from the same point).
@@ -162,15 +141,54 @@ func (db *DB) replay(walDir string) error {
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("btree: replaying the WAL: %w", err)
-	}
-	if marker > db.seq {
-		return engine.Corruptf(s.path, 0,
-			"the WAL (%v) records a durable checkpoint through sequence %d, but the newest valid meta page (checkpoint %d) and the WAL reach only %d: the newest meta page is damaged",
-			markerPos, marker, s.meta.Checkpoint, db.seq)
+		return err
 	}
 	if n > 0 {
 		db.opts.Logger.Logf("btree: %s: replayed %d WAL records, up to sequence %d", db.dir, n, db.seq)
+	}
+	return nil
+}
+
+// scanWAL reads the WAL in walDir and calls apply for every batch with
+// sequence numbers above *seq, in order, advancing *seq past each. Records
+// at or below *seq are skipped: they are in the store's checkpoint
+// (segments a crash kept from deletion). Malformed records, a gap in the
+// sequence numbers, and a checkpoint marker beyond where the WAL ends (the
+// store's newest meta page is damaged) are corruption.
+func scanWAL(fs vfs.FS, walDir string, s *store, seq *uint64, apply func(b *engine.Batch) error) error {
+	var b engine.Batch
+	var marker uint64 // highest sequence number a checkpoint marker names
+	var markerPos wal.Position
+	_, err := wal.Replay(fs, walDir, func(pos wal.Position, payload []byte) error {
+		file := filepath.Join(walDir, wal.SegmentName(pos.Segment))
+		if err := b.SetRepr(payload); err != nil {
+			return &engine.CorruptionError{File: file, Offset: pos.Offset, Reason: "bad batch record", Err: err}
+		}
+		if b.Empty() {
+			if b.Seq() > marker {
+				marker, markerPos = b.Seq(), pos
+			}
+			return nil
+		}
+		if b.Seq() <= *seq {
+			return nil
+		}
+		if b.Seq() != *seq+1 {
+			return engine.Corruptf(file, pos.Offset, "batch with sequence number %d follows %d: records are missing", b.Seq(), *seq)
+		}
+		if err := apply(&b); err != nil {
+			return err
+		}
+		*seq += uint64(b.Len())
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("btree: replaying the WAL: %w", err)
+	}
+	if marker > *seq {
+		return engine.Corruptf(s.path, 0,
+			"the WAL (%v) records a durable checkpoint through sequence %d, but the newest valid meta page (checkpoint %d) and the WAL reach only %d: the newest meta page is damaged",
+			markerPos, marker, s.meta.Checkpoint, *seq)
 	}
 	return nil
 }

@@ -20,7 +20,7 @@ func TestSpaceReuse(t *testing.T) {
 	seed := testSeed(t)
 	n := 20000
 	if testing.Short() {
-		n = 5000
+		n = 2500
 	}
 	for _, order := range []string{"sequential", "random"} {
 		t.Run(order, func(t *testing.T) {
