@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	hdr "github.com/HdrHistogram/hdrhistogram-go"
 	"gonum.org/v1/plot"
@@ -79,10 +80,11 @@ func HgrmPercentilePoints(hp []HgrmPoint) []Point {
 }
 
 // LatencyPlot draws latency by percentile: X is 1/(1-p) on a log scale
-// labelled 0%, 50%, 90%, 99%, 99.9%, ...; Y is latency in microseconds on
-// a log scale; one line per series.
+// labelled 0%, 50%, 90%, 99%, 99.9%, ...; Y is latency (series values in
+// microseconds) on a log scale labelled with units ("10ns", "1µs",
+// "1ms"); one line per series.
 func LatencyPlot(title string, series []Series) (*plot.Plot, error) {
-	p := newPlot(title, "percentile (log scale of 1/(1-p))", "latency (µs, log scale)")
+	p := newPlot(title, "percentile (log scale of 1/(1-p))", "latency (log scale)")
 	maxX, minY, maxY := 1.0, math.Inf(1), 0.0
 	n := 0
 	for _, s := range series {
@@ -126,7 +128,9 @@ func LatencyPlot(title string, series []Series) (*plot.Plot, error) {
 }
 
 // ThroughputPlot draws throughput over time: X seconds since the start of
-// measurement, Y operations per second, one line per series.
+// measurement, Y operations per second, one line per series (a step line
+// when the series holds each interval's start and end, as WritePlots
+// draws them).
 func ThroughputPlot(title string, series []Series) (*plot.Plot, error) {
 	p := newPlot(title, "time (s)", "throughput (ops/s)")
 	maxY := 0.0
@@ -253,32 +257,24 @@ func newPlot(title, xlabel, ylabel string) *plot.Plot {
 	return p
 }
 
-// addLine adds a series as the i-th line of p, with a dot at each point
-// if markers and the line has at most 40 points.
-func addLine(p *plot.Plot, xys plotter.XYs, s Series, i int, markers bool) error {
+// addLine adds a series as the i-th line of p, with the i-th dash pattern
+// if dashes.
+func addLine(p *plot.Plot, xys plotter.XYs, s Series, i int, dashes bool) error {
 	l, err := plotter.NewLine(xys)
 	if err != nil {
 		return fmt.Errorf("reports: line %q: %w", s.Label, err)
 	}
 	l.Color = plotutil.Color(i)
 	l.Width = vg.Points(2)
-	if s.Dashed {
+	switch {
+	case s.Dashed:
 		l.Dashes = []vg.Length{vg.Points(6), vg.Points(3)}
+	case dashes:
+		// Lines that coincide (a 50/50 mix) stay visible.
+		l.Dashes = plotutil.Dashes(i)
 	}
 	p.Add(l)
-	if !markers || len(xys) > 40 {
-		p.Legend.Add(s.Label, l)
-		return nil
-	}
-	sc, err := plotter.NewScatter(xys)
-	if err != nil {
-		return fmt.Errorf("reports: points %q: %w", s.Label, err)
-	}
-	sc.Color = l.Color
-	sc.Shape = draw.CircleGlyph{}
-	sc.Radius = vg.Points(2.5)
-	p.Add(sc)
-	p.Legend.Add(s.Label, l, sc)
+	p.Legend.Add(s.Label, l)
 	return nil
 }
 
@@ -307,7 +303,8 @@ func percentileTicks(maxX float64) plot.ConstantTicks {
 	return ts
 }
 
-// logTicks labels powers of ten, with minor ticks between, and also
+// logTicks labels powers of ten of a latency axis in microseconds as
+// durations ("100ns", "1µs", "10ms"), with minor ticks between, and also
 // labels 2 and 5 times them when the axis spans at most two decades.
 type logTicks struct{}
 
@@ -326,12 +323,18 @@ func (logTicks) Ticks(lo, hi float64) []plot.Tick {
 			}
 			t := plot.Tick{Value: v}
 			if m == 1 || (few && (m == 2 || m == 5)) {
-				t.Label = strconv.FormatFloat(v, 'g', -1, 64)
+				t.Label = durationLabel(v)
 			}
 			ts = append(ts, t)
 		}
 	}
 	return ts
+}
+
+// durationLabel renders a value in microseconds as a duration: 0.1 is
+// "100ns", 1500 is "1.5ms".
+func durationLabel(us float64) string {
+	return time.Duration(math.Round(us * 1e3)).String()
 }
 
 // siTicks labels about 4 to 10 round values (1, 2 or 5 times a power of

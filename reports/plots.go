@@ -186,14 +186,16 @@ func runThroughputSeries(r *Run) []Series {
 	return series
 }
 
-// intervalSeries returns op's throughput in each interval of r, at the
-// interval's end time in seconds.
+// intervalSeries returns op's throughput in each interval of r as a step
+// line: a point at the interval's start and one at its end (seconds),
+// both at the interval's rate.
 func intervalSeries(r *Run, op string) []Point {
 	var pts []Point
 	for _, iv := range r.Intervals {
 		for _, o := range iv.Ops {
 			if o.Op == op {
-				pts = append(pts, Point{X: float64(iv.EndNS) / 1e9, Y: o.Throughput})
+				pts = append(pts, Point{X: float64(iv.StartNS) / 1e9, Y: o.Throughput},
+					Point{X: float64(iv.EndNS) / 1e9, Y: o.Throughput})
 			}
 		}
 	}
