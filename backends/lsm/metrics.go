@@ -1,0 +1,113 @@
+package lsm
+
+import (
+	"fmt"
+	"sync/atomic"
+	"time"
+
+	"github.com/lightningdb/lightning/backends/lsm/internal/manifest"
+	"github.com/lightningdb/lightning/engine"
+	"github.com/lightningdb/lightning/engine/checksum"
+)
+
+// stats are the DB's counters since Open.
+type stats struct {
+	gets, sets, deletes, batches, iterators atomic.Uint64
+	userBytes                               atomic.Uint64
+	tablesTouched                           atomic.Uint64 // tables consulted by Gets
+	stalls, stallNanos                      atomic.Uint64
+	flushes, flushBytes                     atomic.Uint64
+	compactions, moves                      atomic.Uint64
+	compactBytesRead, compactBytesWritten   atomic.Uint64
+	compactDropped                          atomic.Uint64 // entries dropped by compactions
+	manifestRotations                       atomic.Uint64
+}
+
+// Metrics returns a point-in-time copy of the DB's counters. Besides the
+// engine.Metrics fields it fills Extra with:
+//
+//	lsm.l<N>.files, lsm.l<N>.bytes       files and bytes per level
+//	lsm.memtables.immutable              full memtables waiting for flush
+//	lsm.bloom.checked, lsm.bloom.useful  filter probes, and probes that
+//	                                     answered "absent" alone
+//	lsm.cache.hit_ratio                  block cache hits / lookups
+//	lsm.tables.open                      tables in the table cache
+//	lsm.flush.bytes                      bytes of tables written by flushes
+//	lsm.compaction.bytes_read,
+//	lsm.compaction.bytes_written         bytes in and out of compactions
+//	lsm.compaction.moves                 files moved down without rewriting
+//	lsm.compaction.dropped               entries compactions dropped
+//	lsm.compaction.running               compactions in progress
+//	lsm.snapshots                        open snapshots
+//	lsm.manifest.rotations               MANIFEST rewrites
+//	lsm.wal.syncs, lsm.wal.records_per_sync  WAL fsyncs and group commit
+//
+// Metrics is safe to call at any time, also after Close.
+func (d *DB) Metrics() engine.Metrics {
+	s := &d.stats
+	m := engine.Metrics{
+		Backend:          "lsm",
+		Checksum:         checksum.Implementation(d.wopts.Checksum),
+		Gets:             s.gets.Load(),
+		Sets:             s.sets.Load(),
+		Deletes:          s.deletes.Load(),
+		Batches:          s.batches.Load(),
+		Iterators:        s.iterators.Load(),
+		UserBytesWritten: s.userBytes.Load(),
+		DiskBytesWritten: s.flushBytes.Load() + s.compactBytesWritten.Load(),
+		CacheHits:        d.rstats.CacheHits.Load(),
+		CacheMisses:      d.rstats.CacheMisses.Load(),
+		Flushes:          s.flushes.Load(),
+		Compactions:      s.compactions.Load() + s.moves.Load(),
+		Stalls:           s.stalls.Load(),
+		StallTime:        time.Duration(s.stallNanos.Load()),
+		Extra:            map[string]float64{},
+	}
+	if d.wal != nil {
+		wm := d.wal.Metrics()
+		m.WALBytes = wm.Bytes
+		m.Extra["lsm.wal.syncs"] = float64(wm.Syncs)
+		m.Extra["lsm.wal.records_per_sync"] = wm.RecordsPerSync()
+	}
+	if m.Gets > 0 {
+		m.ReadAmp = float64(s.tablesTouched.Load()) / float64(m.Gets)
+	}
+	if m.UserBytesWritten > 0 {
+		m.WriteAmp = float64(m.WALBytes+m.DiskBytesWritten) / float64(m.UserBytesWritten)
+	}
+	cm := d.bcache.Metrics()
+	m.CacheBytes = uint64(cm.BytesUsed)
+	m.Extra["lsm.cache.hit_ratio"] = m.CacheHitRatio()
+	m.Extra["lsm.bloom.checked"] = float64(d.rstats.FilterChecks.Load())
+	m.Extra["lsm.bloom.useful"] = float64(d.rstats.FilterUseful.Load())
+	m.Extra["lsm.flush.bytes"] = float64(s.flushBytes.Load())
+	m.Extra["lsm.compaction.bytes_read"] = float64(s.compactBytesRead.Load())
+	m.Extra["lsm.compaction.bytes_written"] = float64(s.compactBytesWritten.Load())
+	m.Extra["lsm.compaction.moves"] = float64(s.moves.Load())
+	m.Extra["lsm.compaction.dropped"] = float64(s.compactDropped.Load())
+	m.Extra["lsm.manifest.rotations"] = float64(s.manifestRotations.Load())
+	m.Extra["lsm.tables.open"] = float64(d.tc.open())
+
+	d.mu.Lock()
+	v := d.current
+	mems := append([]*memTable{d.mem}, d.imms...)
+	m.Extra["lsm.memtables.immutable"] = float64(len(d.imms))
+	m.Extra["lsm.compaction.running"] = float64(d.compacting)
+	m.Extra["lsm.snapshots"] = float64(len(d.snapshots))
+	var manifestSize int64
+	if d.man != nil {
+		manifestSize = d.man.Size()
+	}
+	d.mu.Unlock()
+	for _, mt := range mems {
+		m.MemTableBytes += uint64(mt.sl.Size())
+	}
+	m.DiskSize = uint64(manifestSize)
+	for level := range manifest.NumLevels {
+		files, bytes := len(v.Levels[level]), v.LevelSize(level)
+		m.DiskSize += bytes
+		m.Extra[fmt.Sprintf("lsm.l%d.files", level)] = float64(files)
+		m.Extra[fmt.Sprintf("lsm.l%d.bytes", level)] = float64(bytes)
+	}
+	return m
+}

@@ -1,0 +1,212 @@
+package lsm
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/lightningdb/lightning/backends/lsm/internal/bloom"
+	"github.com/lightningdb/lightning/engine"
+)
+
+// ExtraPrefix is the prefix of the LSM's settings in engine.Options.Extra.
+const ExtraPrefix = "lsm."
+
+// Settings are the LSM-specific options, read from engine.Options.Extra
+// under the "lsm." prefix (e.g. "lsm.level_ratio=10"). Every field has a
+// default; ParseSettings lists them.
+type Settings struct {
+	// L0CompactionTrigger: an L0→L1 compaction starts when level 0 has
+	// this many files. Default 4.
+	L0CompactionTrigger int
+	// L0StopWritesTrigger: writers stall while level 0 has this many
+	// files. Default 12.
+	L0StopWritesTrigger int
+	// MaxImmutableMemTables: writers stall while this many full memtables
+	// wait to be flushed. Default 2.
+	MaxImmutableMemTables int
+	// LevelRatio is the size ratio between consecutive levels. Default 10.
+	LevelRatio int
+	// L1Size is the target size of level 1 in bytes; level n targets
+	// L1Size * LevelRatio^(n-1). Default 64 MiB.
+	L1Size int64
+	// TargetFileSize is the size at which a compaction cuts its output
+	// into a new table, in bytes. Default 8 MiB.
+	TargetFileSize int64
+	// BlockSize is the target size of a data block, in bytes. Default 4096.
+	BlockSize int
+	// RestartInterval is the number of keys between restart points in data
+	// blocks. Default 16.
+	RestartInterval int
+	// FilterBits is the bloom filter's bits per key; 0 writes no filter.
+	// Default 10.
+	FilterBits int
+	// MaxOpenFiles bounds the tables kept open by the table cache.
+	// Default 1000.
+	MaxOpenFiles int
+	// CompactionConcurrency is the number of compactions that may run at
+	// once. Default 1.
+	CompactionConcurrency int
+	// RateLimit bounds the bytes per second compactions write; 0 means
+	// unlimited. Flushes are never limited. Default 0.
+	RateLimit int64
+	// PinIndex keeps every open table's index block in memory outside the
+	// block cache (faster point reads; memory not bounded by the cache).
+	// Default false.
+	PinIndex bool
+	// ManifestSize is the size past which the MANIFEST is rewritten as a
+	// new file holding one snapshot. Default 4 MiB.
+	ManifestSize int64
+}
+
+// setting describes one Extra name: its default text and how to set it.
+type setting struct {
+	name string
+	def  string
+	set  func(s *Settings, v string) error
+}
+
+func intSetting(name string, def, lo, hi int64, p func(*Settings) *int) setting {
+	return setting{name, strconv.FormatInt(def, 10), func(s *Settings, v string) error {
+		n, err := parseSize(v)
+		if err != nil {
+			return err
+		}
+		if n < lo || n > hi {
+			return fmt.Errorf("must be in [%d, %d]", lo, hi)
+		}
+		*p(s) = int(n)
+		return nil
+	}}
+}
+
+func int64Setting(name string, def, lo, hi int64, p func(*Settings) *int64) setting {
+	return setting{name, strconv.FormatInt(def, 10), func(s *Settings, v string) error {
+		n, err := parseSize(v)
+		if err != nil {
+			return err
+		}
+		if n < lo || n > hi {
+			return fmt.Errorf("must be in [%d, %d]", lo, hi)
+		}
+		*p(s) = n
+		return nil
+	}}
+}
+
+// parseSize reads an integer with an optional KiB/MiB/GiB suffix.
+func parseSize(v string) (int64, error) {
+	mult := int64(1)
+	for _, u := range []struct {
+		suffix string
+		m      int64
+	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}} {
+		if s, ok := strings.CutSuffix(v, u.suffix); ok {
+			v, mult = s, u.m
+			break
+		}
+	}
+	n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("not an integer")
+	}
+	if n > 0 && n > (1<<62)/mult {
+		return 0, fmt.Errorf("too large")
+	}
+	return n * mult, nil
+}
+
+// settings lists every LSM setting with its default, in name order.
+var settings = []setting{
+	intSetting("block_size", 4096, 256, 1<<20, func(s *Settings) *int { return &s.BlockSize }),
+	intSetting("compaction_concurrency", 1, 1, 64, func(s *Settings) *int { return &s.CompactionConcurrency }),
+	intSetting("filter_bits", 10, 0, bloom.MaxBitsPerKey, func(s *Settings) *int { return &s.FilterBits }),
+	intSetting("l0_compaction_trigger", 4, 1, 1000, func(s *Settings) *int { return &s.L0CompactionTrigger }),
+	intSetting("l0_stop_writes_trigger", 12, 1, 10000, func(s *Settings) *int { return &s.L0StopWritesTrigger }),
+	int64Setting("l1_size", 64<<20, 64<<10, 1<<50, func(s *Settings) *int64 { return &s.L1Size }),
+	intSetting("level_ratio", 10, 2, 1000, func(s *Settings) *int { return &s.LevelRatio }),
+	int64Setting("manifest_size", 4<<20, 64<<10, 1<<40, func(s *Settings) *int64 { return &s.ManifestSize }),
+	intSetting("max_immutable_memtables", 2, 1, 100, func(s *Settings) *int { return &s.MaxImmutableMemTables }),
+	intSetting("max_open_files", 1000, 16, 1<<20, func(s *Settings) *int { return &s.MaxOpenFiles }),
+	{"pin_index", "false", func(s *Settings, v string) error {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return fmt.Errorf("not a boolean")
+		}
+		s.PinIndex = b
+		return nil
+	}},
+	int64Setting("rate_limit_bytes_per_sec", 0, 0, 1<<50, func(s *Settings) *int64 { return &s.RateLimit }),
+	intSetting("restart_interval", 16, 1, 1024, func(s *Settings) *int { return &s.RestartInterval }),
+	int64Setting("target_file_size", 8<<20, 64<<10, 1<<40, func(s *Settings) *int64 { return &s.TargetFileSize }),
+}
+
+// DefaultSettings returns the settings used when Extra says nothing.
+func DefaultSettings() Settings {
+	s, err := ParseSettings(nil)
+	if err != nil {
+		panic("lsm: default settings do not parse: " + err.Error())
+	}
+	return s
+}
+
+// SettingNames returns the names of the LSM settings (with the "lsm."
+// prefix) mapped to their default values, as text.
+func SettingNames() map[string]string {
+	m := map[string]string{}
+	for _, st := range settings {
+		m[ExtraPrefix+st.name] = st.def
+	}
+	return m
+}
+
+// ParseSettings reads the "lsm." entries of extra (other entries are
+// ignored: they configure other backends) over the defaults. An unknown
+// "lsm." name, a malformed value or one out of range is an error wrapping
+// engine.ErrInvalidOptions that names the setting. Sizes accept a KiB,
+// MiB or GiB suffix.
+func ParseSettings(extra map[string]string) (Settings, error) {
+	var s Settings
+	for _, st := range settings {
+		if err := st.set(&s, st.def); err != nil {
+			return s, fmt.Errorf("lsm: default of %s: %v", st.name, err)
+		}
+	}
+	for _, k := range slices.Sorted(maps.Keys(extra)) {
+		name, ok := strings.CutPrefix(k, ExtraPrefix)
+		if !ok {
+			continue
+		}
+		i := slices.IndexFunc(settings, func(st setting) bool { return st.name == name })
+		if i < 0 {
+			return s, fmt.Errorf("%w: unknown setting %s (known: %s)", engine.ErrInvalidOptions, k, strings.Join(knownNames(), ", "))
+		}
+		if err := settings[i].set(&s, strings.TrimSpace(extra[k])); err != nil {
+			return s, fmt.Errorf("%w: %s=%s: %v", engine.ErrInvalidOptions, k, extra[k], err)
+		}
+	}
+	if s.L0StopWritesTrigger < s.L0CompactionTrigger {
+		return s, fmt.Errorf("%w: lsm.l0_stop_writes_trigger=%d is below lsm.l0_compaction_trigger=%d",
+			engine.ErrInvalidOptions, s.L0StopWritesTrigger, s.L0CompactionTrigger)
+	}
+	return s, nil
+}
+
+func knownNames() []string {
+	var n []string
+	for _, st := range settings {
+		n = append(n, ExtraPrefix+st.name)
+	}
+	return n
+}
+
+// levelTarget returns the target size of level (>= 1).
+func (s *Settings) levelTarget(level int) float64 {
+	t := float64(s.L1Size)
+	for l := 1; l < level; l++ {
+		t *= float64(s.LevelRatio)
+	}
+	return t
+}

@@ -1,0 +1,232 @@
+package lsm
+
+import (
+	"bytes"
+	"fmt"
+	"sync/atomic"
+
+	"github.com/lightningdb/lightning/backends/lsm/internal/bloom"
+	"github.com/lightningdb/lightning/backends/lsm/internal/manifest"
+	"github.com/lightningdb/lightning/engine"
+)
+
+// readState is what a read needs, taken at once: the active memtable, the
+// immutable ones (oldest first) and the current Version. A new one is
+// published (under DB.mu) whenever any of them changes; readers take a
+// reference without a lock (acquire), and the last reference to a
+// replaced readState releases its Version.
+type readState struct {
+	d    *DB
+	refs atomic.Int32
+	mem  *memTable
+	imms []*memTable
+	v    *manifest.Version
+}
+
+// acquire returns the current readState with a reference, or nil once
+// the DB is closed. A readState whose count reached zero is dead and
+// never revived: it was replaced before its last reference went (so the
+// loop finds the replacement), or the DB closed.
+func (d *DB) acquire() *readState {
+	for {
+		rs := d.rs.Load()
+		n := rs.refs.Load()
+		if n > 0 {
+			if rs.refs.CompareAndSwap(n, n+1) {
+				return rs
+			}
+			continue
+		}
+		if d.closed.Load() {
+			return nil
+		}
+	}
+}
+
+// release drops a reference.
+func (rs *readState) release() {
+	if rs.refs.Add(-1) == 0 {
+		rs.d.addObsolete(rs.v.Release())
+	}
+}
+
+// publishLocked makes a new readState of d.mem, d.imms and d.current.
+// Under d.mu.
+func (d *DB) publishLocked() {
+	rs := &readState{d: d, mem: d.mem, imms: append([]*memTable(nil), d.imms...), v: d.current}
+	rs.v.Retain()
+	rs.refs.Store(1)
+	if old := d.rs.Swap(rs); old != nil {
+		old.release()
+	}
+}
+
+// Get appends the value of key to dst. It returns engine.ErrNotFound if
+// the key is absent.
+func (d *DB) Get(key, dst []byte) ([]byte, error) {
+	if d.closed.Load() {
+		return dst, fmt.Errorf("lsm: Get: %w", engine.ErrClosed)
+	}
+	d.stats.gets.Add(1)
+	return d.get(key, dst, d.visible.Load())
+}
+
+// get reads key as of sequence number seq.
+func (d *DB) get(key, dst []byte, seq uint64) ([]byte, error) {
+	if len(key) == 0 {
+		return dst, engine.ErrNotFound
+	}
+	rs := d.acquire()
+	if rs == nil {
+		return dst, fmt.Errorf("lsm: Get: %w", engine.ErrClosed)
+	}
+	defer rs.release()
+	if v, kind, ok := rs.mem.sl.Get(key, seq); ok {
+		return found(dst, v, kind)
+	}
+	for i := len(rs.imms) - 1; i >= 0; i-- {
+		if v, kind, ok := rs.imms[i].sl.Get(key, seq); ok {
+			return found(dst, v, kind)
+		}
+	}
+	h := bloom.Hash(key)
+	touched := 0
+	defer func() { d.stats.tablesTouched.Add(uint64(touched)) }()
+	l0 := rs.v.Levels[0]
+	for i := len(l0) - 1; i >= 0; i-- {
+		f := l0[i]
+		if bytes.Compare(key, f.Smallest.UserKey) < 0 || bytes.Compare(key, f.Largest.UserKey) > 0 {
+			continue
+		}
+		touched++
+		v, kind, ok, err := d.getTable(f, key, h, seq)
+		if err != nil {
+			return dst, err
+		}
+		if ok {
+			return found(dst, v, kind)
+		}
+	}
+	for level := 1; level < manifest.NumLevels; level++ {
+		files := rs.v.Levels[level]
+		if len(files) == 0 {
+			continue
+		}
+		i := rs.v.FindFile(level, key)
+		if i == len(files) || bytes.Compare(key, files[i].Smallest.UserKey) < 0 {
+			continue
+		}
+		touched++
+		v, kind, ok, err := d.getTable(files[i], key, h, seq)
+		if err != nil {
+			return dst, err
+		}
+		if ok {
+			return found(dst, v, kind)
+		}
+	}
+	return dst, engine.ErrNotFound
+}
+
+// getTable looks key up in one table.
+func (d *DB) getTable(f *manifest.FileMeta, key []byte, h, seq uint64) ([]byte, engine.Kind, bool, error) {
+	e, err := d.tc.get(f.FileNum)
+	if err != nil {
+		return nil, 0, false, err
+	}
+	v, kind, ok, err := e.r.GetHashed(key, h, seq)
+	d.tc.release(e)
+	return v, kind, ok, err
+}
+
+func found(dst, v []byte, kind engine.Kind) ([]byte, error) {
+	if kind == engine.KindDelete {
+		return dst, engine.ErrNotFound
+	}
+	return append(dst, v...), nil
+}
+
+// NewIter returns an iterator over the current state of the DB.
+func (d *DB) NewIter(opts engine.IterOptions) (engine.Iterator, error) {
+	if d.closed.Load() {
+		return nil, fmt.Errorf("lsm: NewIter: %w", engine.ErrClosed)
+	}
+	d.stats.iterators.Add(1)
+	// The sequence number first: every batch at or below it is then in
+	// the read state's memtables or tables.
+	seq := d.visible.Load()
+	rs := d.acquire()
+	if rs == nil {
+		return nil, fmt.Errorf("lsm: NewIter: %w", engine.ErrClosed)
+	}
+	return d.newIter(rs, seq, opts), nil
+}
+
+// Snapshot is a read-only view of a DB frozen at a sequence number. It
+// keeps the versions it needs alive through compactions (the DB's list of
+// open snapshots) until Close.
+type Snapshot struct {
+	d      *DB
+	seq    uint64
+	closed atomic.Bool
+}
+
+var _ engine.Snapshot = (*Snapshot)(nil)
+
+// NewSnapshot returns a view of the DB as it is now.
+func (d *DB) NewSnapshot() (engine.Snapshot, error) {
+	if d.closed.Load() {
+		return nil, fmt.Errorf("lsm: NewSnapshot: %w", engine.ErrClosed)
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	// Under d.mu, so that a compaction picks either a list with this
+	// snapshot or a moment when every input is at or below its sequence.
+	s := &Snapshot{d: d, seq: d.visible.Load()}
+	d.snapshots[s.seq]++
+	return s, nil
+}
+
+func (s *Snapshot) check(what string) error {
+	if s.closed.Load() || s.d.closed.Load() {
+		return fmt.Errorf("lsm: snapshot %s: %w", what, engine.ErrClosed)
+	}
+	return nil
+}
+
+// Get appends the value key had at the snapshot to dst.
+func (s *Snapshot) Get(key, dst []byte) ([]byte, error) {
+	if err := s.check("Get"); err != nil {
+		return dst, err
+	}
+	s.d.stats.gets.Add(1)
+	return s.d.get(key, dst, s.seq)
+}
+
+// NewIter returns an iterator over the snapshot's view.
+func (s *Snapshot) NewIter(opts engine.IterOptions) (engine.Iterator, error) {
+	if err := s.check("NewIter"); err != nil {
+		return nil, err
+	}
+	s.d.stats.iterators.Add(1)
+	rs := s.d.acquire()
+	if rs == nil {
+		return nil, fmt.Errorf("lsm: snapshot NewIter: %w", engine.ErrClosed)
+	}
+	return s.d.newIter(rs, s.seq, opts), nil
+}
+
+// Close releases the snapshot. A second Close returns an error wrapping
+// engine.ErrClosed.
+func (s *Snapshot) Close() error {
+	if s.closed.Swap(true) {
+		return fmt.Errorf("lsm: snapshot: %w", engine.ErrClosed)
+	}
+	d := s.d
+	d.mu.Lock()
+	if d.snapshots[s.seq]--; d.snapshots[s.seq] <= 0 {
+		delete(d.snapshots, s.seq)
+	}
+	d.mu.Unlock()
+	return nil
+}

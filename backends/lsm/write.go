@@ -1,0 +1,288 @@
+package lsm
+
+import (
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/lightningdb/lightning/backends/lsm/internal/base"
+	"github.com/lightningdb/lightning/engine"
+)
+
+// The commit pipeline
+//
+// A write is a batch. Under commitMu it gets room in the active memtable
+// (rotating it, or stalling, if needed), its sequence numbers, and its
+// place in the WAL (appended, not yet synced): so WAL order, sequence order
+// and memtable assignment agree. Then, outside the mutex and concurrently
+// with other writers, it is inserted into the memtable; then it is
+// published: the visible sequence number moves past a batch only once it
+// and every earlier batch are fully inserted, so readers see whole batches
+// in commit order. A Sync write then waits for the WAL to be synced
+// through its record; concurrent Sync writers share fsyncs (group commit).
+
+// publisher advances the visible sequence number in commit order.
+type publisher struct {
+	mu    sync.Mutex
+	queue []*pending // commits not yet published, in sequence order
+	head  int
+	pool  sync.Pool
+}
+
+type pending struct {
+	last      uint64 // last sequence number of the batch
+	done      bool
+	published bool
+	ch        chan struct{}
+}
+
+// enqueue adds a commit whose batch ends at sequence number last. Called
+// in sequence order (under commitMu).
+func (p *publisher) enqueue(last uint64) *pending {
+	c, _ := p.pool.Get().(*pending)
+	if c == nil {
+		c = &pending{ch: make(chan struct{}, 1)}
+	}
+	c.last, c.done, c.published = last, false, false
+	p.mu.Lock()
+	if p.head > 0 && p.head == len(p.queue) {
+		p.queue, p.head = p.queue[:0], 0
+	}
+	p.queue = append(p.queue, c)
+	p.mu.Unlock()
+	return c
+}
+
+// finish marks c inserted, publishes every finished commit at the head of
+// the queue, and waits until c itself is published.
+func (p *publisher) finish(c *pending, visible interface{ Store(uint64) }) {
+	p.mu.Lock()
+	c.done = true
+	for p.head < len(p.queue) && p.queue[p.head].done {
+		h := p.queue[p.head]
+		p.queue[p.head] = nil
+		p.head++
+		visible.Store(h.last)
+		h.published = true
+		if h != c {
+			h.ch <- struct{}{}
+		}
+	}
+	pub := c.published
+	p.mu.Unlock()
+	if !pub {
+		<-c.ch
+	}
+	p.pool.Put(c)
+}
+
+// batchPool recycles the batches of Set and Delete.
+var batchPool = sync.Pool{New: func() any { return engine.NewBatch() }}
+
+// Set stores value under key.
+func (d *DB) Set(key, value []byte, opts engine.WriteOptions) error {
+	if err := d.opts.CheckKey(key); err != nil {
+		return err
+	}
+	if err := d.opts.CheckValue(value); err != nil {
+		return err
+	}
+	b := batchPool.Get().(*engine.Batch)
+	b.Reset()
+	b.Set(key, value)
+	err := d.write(b, opts.Sync)
+	if err == nil {
+		d.stats.sets.Add(1)
+	}
+	batchPool.Put(b)
+	return err
+}
+
+// Delete removes key.
+func (d *DB) Delete(key []byte, opts engine.WriteOptions) error {
+	if err := d.opts.CheckKey(key); err != nil {
+		return err
+	}
+	b := batchPool.Get().(*engine.Batch)
+	b.Reset()
+	b.Delete(key)
+	err := d.write(b, opts.Sync)
+	if err == nil {
+		d.stats.deletes.Add(1)
+	}
+	batchPool.Put(b)
+	return err
+}
+
+// Apply applies every operation of b atomically. It sets b's sequence
+// number; b is not retained.
+func (d *DB) Apply(b *engine.Batch, opts engine.WriteOptions) error {
+	if b == nil {
+		return fmt.Errorf("lsm: Apply of a nil batch")
+	}
+	if err := d.opts.CheckBatch(b); err != nil {
+		return err
+	}
+	if b.Empty() {
+		return d.writable()
+	}
+	err := d.write(b, opts.Sync)
+	if err == nil {
+		d.stats.batches.Add(1)
+	}
+	return err
+}
+
+// writable returns the error that refuses writes, if any.
+func (d *DB) writable() error {
+	if d.closed.Load() {
+		return fmt.Errorf("lsm: write: %w", engine.ErrClosed)
+	}
+	if d.opts.ReadOnly {
+		return fmt.Errorf("lsm: write: %w", engine.ErrReadOnly)
+	}
+	if e := d.bgErr.Load(); e != nil {
+		return *e
+	}
+	return nil
+}
+
+// write commits a validated, non-empty batch.
+func (d *DB) write(b *engine.Batch, sync bool) error {
+	if err := d.writable(); err != nil {
+		return err
+	}
+	need, count, user := batchNeed(b)
+	d.commitMu.Lock()
+	if err := d.writable(); err != nil {
+		d.commitMu.Unlock()
+		return err
+	}
+	mem, err := d.makeRoom(need, count)
+	if err != nil {
+		d.commitMu.Unlock()
+		return err
+	}
+	seq := d.nextSeq
+	last := seq + uint64(count) - 1
+	if last > base.MaxSeq {
+		d.commitMu.Unlock()
+		return fmt.Errorf("lsm: sequence numbers exhausted")
+	}
+	b.SetSeq(seq)
+	if _, err := d.wal.WriteRecord(b.Repr(), false); err != nil {
+		d.commitMu.Unlock()
+		d.fail(fmt.Errorf("lsm: WAL append: %w", err))
+		return err
+	}
+	d.nextSeq = last + 1
+	mem.reserve(need, count, last)
+	c := d.pub.enqueue(last)
+	d.commitMu.Unlock()
+
+	ierr := mem.apply(b, seq)
+	d.pub.finish(c, &d.visible)
+	mem.unreserve(need, count)
+	if ierr != nil {
+		d.fail(ierr)
+		return ierr
+	}
+	d.stats.userBytes.Add(uint64(user))
+	if sync {
+		if err := d.wal.Sync(); err != nil {
+			d.fail(fmt.Errorf("lsm: WAL sync: %w", err))
+			return err
+		}
+	}
+	return nil
+}
+
+// makeRoom returns the memtable the batch goes into: the active one if it
+// fits, else a new one after rotating (which may stall while flushes or
+// level 0 are behind). Under commitMu.
+func (d *DB) makeRoom(need, count int) (*memTable, error) {
+	m := d.mem
+	if m.fits(need, count) {
+		return m, nil
+	}
+	std := int(d.opts.MemTableSize)
+	capacity := std
+	if probe := newMemTableCapacityCheck(std, need, count); !probe {
+		c, err := capacityFor(need, count)
+		if err != nil {
+			return nil, err
+		}
+		capacity = c
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if m.empty() {
+		// Nothing written to it: swap it for one large enough.
+		d.mem = newMemTable(capacity, m.logNum)
+		d.publishLocked()
+		return d.mem, nil
+	}
+	if err := d.stallLocked(); err != nil {
+		return nil, err
+	}
+	if err := d.rotateLocked(capacity); err != nil {
+		return nil, err
+	}
+	return d.mem, nil
+}
+
+// newMemTableCapacityCheck reports whether a batch fits an empty memtable
+// of the standard capacity.
+func newMemTableCapacityCheck(std, need, count int) bool {
+	c, err := capacityFor(need, count)
+	return err == nil && c <= std
+}
+
+// stallLocked waits while too many memtables wait for flushing or level 0
+// has too many files. Under d.mu (and commitMu).
+func (d *DB) stallLocked() error {
+	var start time.Time
+	for {
+		if err := d.bgErrLocked(); err != nil {
+			return err
+		}
+		if d.closing {
+			return fmt.Errorf("lsm: write: %w", engine.ErrClosed)
+		}
+		var why string
+		switch {
+		case len(d.imms) >= d.set.MaxImmutableMemTables:
+			why = fmt.Sprintf("%d memtables waiting for flush", len(d.imms))
+		case len(d.current.Levels[0]) >= d.set.L0StopWritesTrigger:
+			why = fmt.Sprintf("%d files in level 0", len(d.current.Levels[0]))
+		}
+		if why == "" {
+			break
+		}
+		if start.IsZero() {
+			start = time.Now()
+			d.stats.stalls.Add(1)
+			d.opts.Logger.Logf("lsm: %s: write stall: %s", d.dir, why)
+		}
+		d.cond.Wait()
+	}
+	if !start.IsZero() {
+		d.stats.stallNanos.Add(uint64(time.Since(start)))
+	}
+	return nil
+}
+
+// rotateLocked makes the active memtable immutable and starts a new one
+// (of the given capacity) and a new WAL segment. Under commitMu and d.mu.
+func (d *DB) rotateLocked(capacity int) error {
+	logNum, err := d.wal.Rotate()
+	if err != nil {
+		d.failLocked(fmt.Errorf("lsm: WAL rotation: %w", err))
+		return err
+	}
+	d.imms = append(d.imms, d.mem)
+	d.mem = newMemTable(capacity, logNum)
+	d.publishLocked()
+	d.cond.Broadcast() // wakes the flusher
+	return nil
+}
