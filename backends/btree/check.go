@@ -105,6 +105,10 @@ func (c *checker) run() (CheckStats, error) {
 	if c.st.Keys != m.Keys {
 		return c.st, c.corrupt(0, "meta says %d keys, the tree holds %d", m.Keys, c.st.Keys)
 	}
+	if c.st.BranchPages != m.BranchPages || c.st.LeafPages != m.LeafPages || c.st.OverflowPages != m.OverflowPages {
+		return c.st, c.corrupt(0, "meta counts %d branch, %d leaf, %d overflow pages; the tree has %d, %d, %d",
+			m.BranchPages, m.LeafPages, m.OverflowPages, c.st.BranchPages, c.st.LeafPages, c.st.OverflowPages)
+	}
 	for _, id := range c.s.freelistPages {
 		if err := c.claim(id, "free-list page"); err != nil {
 			return c.st, err

@@ -101,6 +101,10 @@ func (s *store) doCheckpoint(walLog uint64) error {
 		LastSeq:    v.seq,
 		WALLog:     walLog,
 		Keys:       uint64(v.keys),
+
+		BranchPages:   s.meta.BranchPages + cw.written[kindBranch] - s.pg.droppedN[kindBranch],
+		LeafPages:     s.meta.LeafPages + cw.written[kindLeaf] - s.pg.droppedN[kindLeaf],
+		OverflowPages: s.meta.OverflowPages + cw.written[kindOverflow] - s.pg.droppedN[kindOverflow],
 	}
 	buf := make([]byte, s.pg.l.PageSize)
 	page.EncodeMeta(buf, &m)
@@ -117,6 +121,7 @@ func (s *store) doCheckpoint(walLog uint64) error {
 		s.pg.pending = append(s.pg.pending, pendingFree{tag: k, ids: freed})
 	}
 	s.pg.dropped = nil
+	s.pg.droppedN = [numKinds]uint64{}
 	s.freelistPages = flPages
 	s.meta = m
 	s.dirty = 0
@@ -128,9 +133,10 @@ func (s *store) doCheckpoint(walLog uint64) error {
 
 // ckptWriter writes the in-memory nodes of a tree during a checkpoint.
 type ckptWriter struct {
-	s     *store
-	lsn   uint64
-	pages int
+	s       *store
+	lsn     uint64
+	pages   int
+	written [numKinds]uint64
 }
 
 func (cw *ckptWriter) writePage(id uint64, buf []byte) error {
@@ -154,6 +160,7 @@ func (cw *ckptWriter) writeRun(data []byte) (page.Ref, error) {
 	if err := cw.writePage(first, buf); err != nil {
 		return page.Ref{}, err
 	}
+	cw.written[kindOverflow] += uint64(n)
 	if n == 1 {
 		cw.s.pg.cache.Set(cw.lsn, first, buf)
 	}
@@ -189,6 +196,7 @@ func (cw *ckptWriter) write(c child, level int) (page.Ref, error) {
 		if err := l.EncodeLeaf(buf, id, cw.lsn, ents); err != nil {
 			return page.Ref{}, err
 		}
+		cw.written[kindLeaf]++
 		return cw.finish(id, buf)
 	}
 	keys := slices.Clone(n.keys)
@@ -211,6 +219,7 @@ func (cw *ckptWriter) write(c child, level int) (page.Ref, error) {
 	if err := l.EncodeBranch(buf, id, cw.lsn, n.level, keys, kids); err != nil {
 		return page.Ref{}, err
 	}
+	cw.written[kindBranch]++
 	return cw.finish(id, buf)
 }
 

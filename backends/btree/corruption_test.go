@@ -156,8 +156,6 @@ func readMetaPair(t *testing.T, fs vfs.FS) (uint64, uint64) {
 	t.Helper()
 	b, err := vfs.ReadFile(fs, filepath.Join("db", DataFile))
 	must(t, "ReadFile", err)
-	s := &store{path: "x"}
-	_ = s
 	id := func(p []byte) uint64 { return uint64(p[16]) | uint64(p[17])<<8 | uint64(p[18])<<16 | uint64(p[19])<<24 }
 	ps := 4096
 	if !bytes.Equal(b[32:40], []byte("LTNGBTRE")) {

@@ -14,6 +14,9 @@ import (
 //	btree.keys                    keys in the current version
 //	btree.page_size               bytes per page
 //	btree.pages.total             pages of the data file in use or free
+//	btree.pages.branch            branch pages of the last checkpoint's tree
+//	btree.pages.leaf              leaf pages of the last checkpoint's tree
+//	btree.pages.overflow          overflow pages of the last checkpoint's tree
 //	btree.pages.free              pages reusable now
 //	btree.pages.pending           pages freed but still reachable by a pinned version
 //	btree.pages.read              pages read from the file (cache misses)
@@ -26,8 +29,8 @@ import (
 //	btree.read_retries            Gets retried after meeting a page reused under them
 //	btree.cache.hit_ratio         page cache hits / lookups
 //
-// The page counts by type (branch, leaf, overflow) need a walk of the
-// file; CheckWithStats reports them.
+// The counts by page type describe the tree as of the last checkpoint
+// (dirty nodes are not pages yet).
 func (db *DB) Metrics() engine.Metrics {
 	s := db.s
 	v := s.cur.Load()
@@ -56,6 +59,7 @@ func (db *DB) Metrics() engine.Metrics {
 	}
 	s.mu.Lock()
 	total, free, pending, dirty := s.pg.pageCount, len(s.pg.free), s.pg.freeCount()-len(s.pg.free), s.dirty
+	meta := s.meta
 	s.mu.Unlock()
 	m.DiskSize = total * uint64(s.pg.l.PageSize)
 	m.MemTableBytes = uint64(max(dirty, 0))
@@ -64,6 +68,9 @@ func (db *DB) Metrics() engine.Metrics {
 		"btree.keys":                  float64(v.keys),
 		"btree.page_size":             float64(s.pg.l.PageSize),
 		"btree.pages.total":           float64(total),
+		"btree.pages.branch":          float64(meta.BranchPages),
+		"btree.pages.leaf":            float64(meta.LeafPages),
+		"btree.pages.overflow":        float64(meta.OverflowPages),
 		"btree.pages.free":            float64(free),
 		"btree.pages.pending":         float64(pending),
 		"btree.pages.read":            float64(s.pg.pagesRead.Load()),

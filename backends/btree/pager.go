@@ -33,6 +33,7 @@ type pager struct {
 	free      []uint64 // reusable now, sorted ascending
 	pending   []pendingFree
 	dropped   []uint64 // pages the tree stopped using since the last checkpoint
+	droppedN  [numKinds]uint64
 
 	// Counters.
 	pagesRead    atomic.Uint64
@@ -168,8 +169,28 @@ func (p *pager) allocRun(n int) uint64 {
 	return id
 }
 
-// drop records that the tree no longer uses page id.
-func (p *pager) drop(id uint64) { p.dropped = append(p.dropped, id) }
+// pageKind indexes the per-type page counts of the tree.
+type pageKind int
+
+const (
+	kindBranch pageKind = iota
+	kindLeaf
+	kindOverflow
+	numKinds
+)
+
+func nodeKind(level int) pageKind {
+	if level == 0 {
+		return kindLeaf
+	}
+	return kindBranch
+}
+
+// drop records that the tree no longer uses page id, a node page of kind.
+func (p *pager) drop(id uint64, kind pageKind) {
+	p.dropped = append(p.dropped, id)
+	p.droppedN[kind]++
+}
 
 // dropRun records that the tree no longer uses the overflow run ref of n
 // bytes.
@@ -179,6 +200,7 @@ func (p *pager) dropRun(ref page.Ref, n int) {
 	}
 	for i := 0; i < p.l.OverflowPages(n); i++ {
 		p.dropped = append(p.dropped, ref.ID+uint64(i))
+		p.droppedN[kindOverflow]++
 	}
 }
 

@@ -303,13 +303,21 @@ func (s *store) newWriter() *writer {
 }
 
 // writeMark remembers the writer-owned state a failed write must undo.
-type writeMark struct{ dropped int }
+type writeMark struct {
+	dropped  int
+	droppedN [numKinds]uint64
+}
 
-func (s *store) mark() writeMark { return writeMark{dropped: len(s.pg.dropped)} }
+func (s *store) mark() writeMark {
+	return writeMark{dropped: len(s.pg.dropped), droppedN: s.pg.droppedN}
+}
 
 // abort undoes the bookkeeping of a write that failed before publishing:
 // the pages it dropped stay in the tree.
-func (s *store) abort(m writeMark) { s.pg.dropped = s.pg.dropped[:m.dropped] }
+func (s *store) abort(m writeMark) {
+	s.pg.dropped = s.pg.dropped[:m.dropped]
+	s.pg.droppedN = m.droppedN
+}
 
 // publish makes w's tree the current version, with sequence number seq.
 // The caller holds mu.

@@ -113,7 +113,7 @@ func (w *writer) own(c child, level int) (*node, error) {
 	if err != nil {
 		return nil, err
 	}
-	w.s.pg.drop(c.ref.ID)
+	w.s.pg.drop(c.ref.ID, nodeKind(level))
 	w.dirty += int64(w.s.pg.l.PageSize)
 	return n, nil
 }

@@ -43,14 +43,18 @@
 //	+------------+---------------+------------+---------+---------+-----+
 //	| page count | free list Ref | free count | last seq| WAL log |keys |
 //	+------------+---------------+------------+---------+---------+-----+
-//	then zero bytes to the end of the page
+//	136             144            152                160
+//	+---------------+--------------+------------------+
+//	| branch pages  | leaf pages   | overflow pages   |  then zero bytes
+//	+---------------+--------------+------------------+  to the page end
 //
 //	magic "LTNGBTRE"; version 1; kind: checksum kind of data pages (1
 //	CRC-32C, 2 XXH3); root: zero Ref for an empty tree; height: levels (0
 //	empty, 1 a single leaf); page count: every page of this state has an id
 //	below it; free list: first free-list page, free count: ids it holds;
 //	last seq: sequence number of the last write in this state; WAL log:
-//	first WAL segment recovery must replay; keys: number of keys.
+//	first WAL segment recovery must replay; keys: number of keys; branch,
+//	leaf and overflow pages: the tree's pages by type.
 //
 // Leaf page (entries sorted by key, strictly increasing):
 //

@@ -18,7 +18,7 @@ const MetaChecksum = checksum.CRC32C
 
 // metaMinSize is the number of meta bytes that carry fields; the rest of
 // the page is zero.
-const metaMinSize = 136
+const metaMinSize = 160
 
 // Meta is the content of a meta page: the root of one checkpoint's tree
 // and everything needed to open the file at that checkpoint.
@@ -47,6 +47,9 @@ type Meta struct {
 	WALLog uint64
 	// Keys is the number of keys in the tree.
 	Keys uint64
+	// BranchPages, LeafPages and OverflowPages count the tree's pages by
+	// type.
+	BranchPages, LeafPages, OverflowPages uint64
 }
 
 // EncodeMeta writes m into p (PageSize bytes) as page m.Checkpoint%2 and
@@ -68,6 +71,9 @@ func EncodeMeta(p []byte, m *Meta) {
 	binary.LittleEndian.PutUint64(b[80:], m.LastSeq)
 	binary.LittleEndian.PutUint64(b[88:], m.WALLog)
 	binary.LittleEndian.PutUint64(b[96:], m.Keys)
+	binary.LittleEndian.PutUint64(b[104:], m.BranchPages)
+	binary.LittleEndian.PutUint64(b[112:], m.LeafPages)
+	binary.LittleEndian.PutUint64(b[120:], m.OverflowPages)
 	clear(p[metaMinSize:])
 	sealWith(p, MetaChecksum)
 }
@@ -120,6 +126,10 @@ func DecodeMeta(file string, id uint64, p []byte) (*Meta, error) {
 		LastSeq:    binary.LittleEndian.Uint64(b[80:]),
 		WALLog:     binary.LittleEndian.Uint64(b[88:]),
 		Keys:       binary.LittleEndian.Uint64(b[96:]),
+
+		BranchPages:   binary.LittleEndian.Uint64(b[104:]),
+		LeafPages:     binary.LittleEndian.Uint64(b[112:]),
+		OverflowPages: binary.LittleEndian.Uint64(b[120:]),
 	}
 	switch {
 	case m.Checkpoint%2 != id:
@@ -136,8 +146,10 @@ func DecodeMeta(file string, id uint64, p []byte) (*Meta, error) {
 		return bad("bad free list %v", m.Freelist)
 	case m.Freelist.IsZero() != (m.FreeCount == 0) || m.FreeCount > m.PageCount:
 		return bad("free list %v with %d ids", m.Freelist, m.FreeCount)
-	case m.Root.IsZero() && m.Keys != 0:
-		return bad("empty tree with %d keys", m.Keys)
+	case m.Root.IsZero() && (m.Keys != 0 || m.BranchPages+m.LeafPages+m.OverflowPages != 0):
+		return bad("empty tree with %d keys and %d pages", m.Keys, m.BranchPages+m.LeafPages+m.OverflowPages)
+	case m.BranchPages+m.LeafPages+m.OverflowPages+m.FreeCount > m.PageCount:
+		return bad("%d branch, %d leaf, %d overflow and %d free pages in a file of %d", m.BranchPages, m.LeafPages, m.OverflowPages, m.FreeCount, m.PageCount)
 	}
 	for _, x := range p[metaMinSize:] {
 		if x != 0 {

@@ -288,7 +288,8 @@ func TestFreelistRoundTrip(t *testing.T) {
 
 func TestMetaRoundTrip(t *testing.T) {
 	m := &Meta{Checkpoint: 7, PageSize: 8192, Checksum: checksum.XXH3, Root: Ref{ID: 5, LSN: 7}, Height: 3,
-		PageCount: 100, Freelist: Ref{ID: 6, LSN: 7}, FreeCount: 12, LastSeq: 99, WALLog: 4, Keys: 1234}
+		PageCount: 100, Freelist: Ref{ID: 6, LSN: 7}, FreeCount: 12, LastSeq: 99, WALLog: 4, Keys: 1234,
+		BranchPages: 3, LeafPages: 40, OverflowPages: 9}
 	p := make([]byte, 8192)
 	EncodeMeta(p, m)
 	got, err := DecodeMeta("f", 1, p)
@@ -315,6 +316,7 @@ func TestMetaRoundTrip(t *testing.T) {
 		func(m *Meta) { m.Root.LSN = 8 },
 		func(m *Meta) { m.FreeCount = 0 },
 		func(m *Meta) { m.Freelist = Ref{ID: 1, LSN: 1} },
+		func(m *Meta) { m.LeafPages = 90 },
 	}
 	for i, f := range bad {
 		c := *m
