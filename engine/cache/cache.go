@@ -101,9 +101,21 @@ func NewWithOptions(opts Options) (*Cache, error) {
 		// Runs on ristretto's policy goroutine when it takes a queued Set
 		// (which is always queued with cost 0): the entry leaves the
 		// pending budget and gets its real cost.
+		//
+		// If its ristretto key is already stored (the same identity, Set
+		// again by a second reader that missed it, or a colliding one),
+		// the store keeps the old value, but ristretto's policy would
+		// re-charge the key with this entry's cost, so the accounting
+		// would follow a value that is not cached. A cost over MaxCost
+		// makes the policy refuse the entry before it looks the key up,
+		// which leaves the old charge in place. Only this goroutine adds
+		// to the store, so the check cannot be overtaken by an admission.
 		Cost: func(e entry) int64 {
 			n := Cost(e.data)
 			c.pending.Add(-n)
+			if _, stored := c.rc.GetTTL(hashKey(e.file, e.off, e.gen)); stored {
+				return opts.Capacity + 1
+			}
 			return n
 		},
 		// Never update in place: an identity names immutable bytes.

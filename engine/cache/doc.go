@@ -29,7 +29,9 @@
 //
 // Set never replaces. An identity names immutable bytes: a Set for an
 // identity that is already cached is ignored (ristretto's in-place update is
-// disabled, which is also what keeps the byte accounting exact). A backend
+// disabled, and such a Set is refused when the policy goroutine takes it,
+// before ristretto's policy would re-charge the key with the ignored
+// value's cost; that keeps the byte accounting exact). A backend
 // that rewrites the bytes at (file, offset) in place must call Del after
 // the write, and must not let a Set of bytes it read before the write
 // happen after that Del (hold the page latch from read to Set).
