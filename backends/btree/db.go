@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/lightningdb/lightning/engine"
 	"github.com/lightningdb/lightning/engine/checksum"
@@ -44,6 +45,11 @@ type DB struct {
 	// delErr is the last failure to delete obsolete WAL segments; reported
 	// by the next Flush or Close. Under s.mu.
 	delErr error
+	// lastCkpt is when the last checkpoint ended (or Open). Under s.mu.
+	lastCkpt time.Time
+
+	stop chan struct{} // closed by Close to stop the timer goroutine
+	bg   sync.WaitGroup
 
 	gets, sets, deletes, batches, iters, userBytes atomic.Uint64
 }
@@ -75,15 +81,44 @@ func Open(dir string, opts *engine.Options) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("btree: locking %s: %w", dir, err)
 	}
-	db := &DB{opts: o, dir: dir, lock: lock, readOnly: o.ReadOnly}
+	db := &DB{opts: o, dir: dir, lock: lock, readOnly: o.ReadOnly, stop: make(chan struct{}), lastCkpt: time.Now()}
 	if err := db.open(st, kind); err != nil {
+		if db.log != nil {
+			db.log.Close()
+		}
 		if db.s != nil {
 			db.s.close()
 		}
 		lock.Close()
 		return nil, err
 	}
+	if !db.readOnly && st.ckptInterval > 0 {
+		db.bg.Add(1)
+		go db.checkpointTimer(st.ckptInterval)
+	}
 	return db, nil
+}
+
+// checkpointTimer checkpoints when dirty data has waited interval since
+// the last checkpoint. A failure is kept (sticky, or as delErr) and
+// reported by the next write, Flush or Close.
+func (db *DB) checkpointTimer(interval time.Duration) {
+	defer db.bg.Done()
+	t := time.NewTicker(max(interval/4, time.Millisecond))
+	defer t.Stop()
+	for {
+		select {
+		case <-db.stop:
+			return
+		case <-t.C:
+		}
+		s := db.s
+		s.mu.Lock()
+		if !db.closed.Load() && s.failed == nil && time.Since(db.lastCkpt) >= interval && s.needsCheckpoint() {
+			_ = db.checkpointLocked() // kept in s.failed or db.delErr
+		}
+		s.mu.Unlock()
+	}
 }
 
 // open loads the data file, replays the WAL written since its checkpoint
@@ -343,6 +378,7 @@ func (db *DB) checkpointLocked() error {
 		if err := s.checkpoint(walLog); err != nil {
 			return err
 		}
+		db.lastCkpt = time.Now()
 		// The marker: an empty batch carrying the checkpoint's last
 		// sequence number, first in the segment the checkpoint keeps. If
 		// the meta just written is later damaged, recovery falls back to
@@ -438,6 +474,8 @@ func (db *DB) Close() error {
 	if !db.closed.CompareAndSwap(false, true) {
 		return engine.ErrClosed
 	}
+	close(db.stop)
+	db.bg.Wait()
 	s := db.s
 	s.mu.Lock()
 	defer s.mu.Unlock()

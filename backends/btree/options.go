@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/lightningdb/lightning/backends/btree/internal/page"
 	"github.com/lightningdb/lightning/engine"
@@ -15,18 +16,28 @@ const (
 	// two from 4096 to 65536 (default 8192). An existing file keeps its
 	// page size; setting another one is an error.
 	OptPageSize = "btree.page_size"
+	// OptCheckpointInterval is the longest time dirty data waits for a
+	// checkpoint, as a Go duration ("30s", "500ms"); "0" turns the time
+	// trigger off (checkpoints then happen on size, Flush and Close).
+	// Default 60s. It bounds how much WAL recovery may have to replay
+	// under a light write load.
+	OptCheckpointInterval = "btree.checkpoint_interval"
 )
+
+// DefaultCheckpointInterval is the default of OptCheckpointInterval.
+const DefaultCheckpointInterval = time.Minute
 
 // settings are the btree-specific options parsed from Extra.
 type settings struct {
-	pageSize int // 0: the file's, or the default for a new file
+	pageSize     int // 0: the file's, or the default for a new file
+	ckptInterval time.Duration
 }
 
 // parseSettings reads the "btree." entries of extra. An unknown name under
 // the prefix or a bad value is an error wrapping engine.ErrInvalidOptions;
 // other backends' entries are ignored.
 func parseSettings(extra map[string]string) (settings, error) {
-	var st settings
+	st := settings{ckptInterval: DefaultCheckpointInterval}
 	for k, v := range extra {
 		if !strings.HasPrefix(k, "btree.") {
 			continue
@@ -38,8 +49,14 @@ func parseSettings(extra map[string]string) (settings, error) {
 				return st, fmt.Errorf("%w: %s=%q: want a power of two in [%d, %d]", engine.ErrInvalidOptions, k, v, page.MinPageSize, page.MaxPageSize)
 			}
 			st.pageSize = n
+		case OptCheckpointInterval:
+			d, err := time.ParseDuration(v)
+			if err != nil || d < 0 {
+				return st, fmt.Errorf("%w: %s=%q: want a duration >= 0 such as \"30s\"", engine.ErrInvalidOptions, k, v)
+			}
+			st.ckptInterval = d
 		default:
-			return st, fmt.Errorf("%w: unknown btree setting %q (known: %s)", engine.ErrInvalidOptions, k, OptPageSize)
+			return st, fmt.Errorf("%w: unknown btree setting %q (known: %s, %s)", engine.ErrInvalidOptions, k, OptPageSize, OptCheckpointInterval)
 		}
 	}
 	return st, nil

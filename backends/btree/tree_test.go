@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/lightningdb/lightning/backends/btree/internal/page"
 	"github.com/lightningdb/lightning/engine"
@@ -52,6 +53,10 @@ func TestParseSettings(t *testing.T) {
 		{map[string]string{OptPageSize: "10000"}, 0, false},
 		{map[string]string{OptPageSize: "x"}, 0, false},
 		{map[string]string{"btree.nope": "1"}, 0, false},
+		{map[string]string{OptCheckpointInterval: "250ms"}, 0, true},
+		{map[string]string{OptCheckpointInterval: "0"}, 0, true},
+		{map[string]string{OptCheckpointInterval: "-1s"}, 0, false},
+		{map[string]string{OptCheckpointInterval: "soon"}, 0, false},
 	} {
 		st, err := parseSettings(tc.extra)
 		if (err == nil) != tc.ok || st.pageSize != tc.ps {
@@ -60,6 +65,25 @@ func TestParseSettings(t *testing.T) {
 		if err != nil && !errors.Is(err, engine.ErrInvalidOptions) {
 			t.Errorf("parseSettings(%v): %v is not ErrInvalidOptions", tc.extra, err)
 		}
+	}
+}
+
+// TestCheckpointTimer checks that dirty data gets a checkpoint without a
+// Flush when the interval passes.
+func TestCheckpointTimer(t *testing.T) {
+	fs := vfs.NewMem()
+	opts := testOptions(fs)
+	opts.Extra[OptCheckpointInterval] = "10ms"
+	db := mustOpen(t, "db", opts)
+	defer db.Close()
+	must(t, "Set", db.Set([]byte("k"), []byte("v"), engine.NoSync))
+	// Wait (without a time limit of our own: the test binary's timeout
+	// applies) until the timer has checkpointed.
+	for db.Metrics().Extra["btree.checkpoints"] == 0 {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if db.Metrics().Extra["btree.dirty_bytes"] != 0 {
+		t.Fatal("dirty bytes left after the timed checkpoint")
 	}
 }
 
