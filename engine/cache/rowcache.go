@@ -101,8 +101,14 @@ func NewRowCache(capacity int64, maxEntry int) (*RowCache, error) {
 	if maxEntry == 0 {
 		maxEntry = DefaultRowMaxEntry
 	}
-	n := capacity / (2 * (int64(maxEntry) + RowEntryOverhead))
 	c := &RowCache{seed: maphash.MakeSeed(), maxEntry: maxEntry}
+	// One set holds two rows of maxEntry+RowEntryOverhead bytes; a limit
+	// whose set would not fit the capacity (or not fit an int64) caches
+	// nothing.
+	if int64(maxEntry) > (capacity/2)-RowEntryOverhead {
+		return c, nil
+	}
+	n := capacity / (2 * (int64(maxEntry) + RowEntryOverhead))
 	if n < 1 {
 		return c, nil
 	}

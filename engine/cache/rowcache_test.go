@@ -3,6 +3,7 @@ package cache
 import (
 	"encoding/binary"
 	"fmt"
+	"math"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -101,6 +102,12 @@ func TestRowCacheSizing(t *testing.T) {
 		{2 * (DefaultRowMaxEntry + RowEntryOverhead), 0, 1},
 		{1 << 20, 0, 1024}, // 1 MiB / 640 = 1638 → 1024
 		{1 << 20, 64, 4096},
+		// Limits so large that the per-set size overflows int64: nothing
+		// fits, and NewRowCache must say so rather than divide by zero.
+		{1 << 40, math.MaxInt64 - 63, 0},
+		{1 << 40, math.MaxInt64, 0},
+		{math.MaxInt64, math.MaxInt64/2 - 10, 0},
+		{math.MaxInt64, 1 << 62, 0},
 	} {
 		if got := mustRow(t, tc.capacity, tc.maxEntry).Sets(); got != tc.sets {
 			t.Errorf("NewRowCache(%d, %d).Sets() = %d, want %d", tc.capacity, tc.maxEntry, got, tc.sets)
