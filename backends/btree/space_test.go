@@ -236,3 +236,73 @@ func TestGetRetriesOnReusedPage(t *testing.T) {
 		t.Fatalf("read_retries = %v, want >= 1", r)
 	}
 }
+
+// TestLargerThanCache reads a data set many times the cache's size: every
+// read goes through cache misses and evictions, and the memory held by the
+// tree after a checkpoint is only the cache (no decoded nodes are kept).
+func TestLargerThanCache(t *testing.T) {
+	fs := vfs.NewMem()
+	opts := testOptions(fs)
+	opts.CacheSize = 64 << 10 // 16 pages
+	n := 20000
+	if testing.Short() {
+		n = 4000
+	}
+	db := mustOpen(t, "db", opts)
+	defer db.Close()
+	rng := rand.New(rand.NewPCG(9, 9))
+	for _, i := range rng.Perm(n) {
+		must(t, "Set", db.Set([]byte(fmt.Sprintf("k%07d", i)), []byte(fmt.Sprintf("v%07d-%040d", i, i)), engine.NoSync))
+	}
+	must(t, "Flush", db.Flush())
+	if v := db.s.cur.Load(); v.root.n != nil {
+		t.Fatal("the root is still an in-memory node after a checkpoint")
+	}
+	for _, i := range rng.Perm(n) {
+		v, err := db.Get([]byte(fmt.Sprintf("k%07d", i)), nil)
+		if err != nil || string(v) != fmt.Sprintf("v%07d-%040d", i, i) {
+			t.Fatalf("Get(%d) = %q, %v", i, v, err)
+		}
+	}
+	got, err := dump(db)
+	must(t, "dump", err)
+	if len(got) != n {
+		t.Fatalf("%d keys, want %d", len(got), n)
+	}
+	m := db.Metrics()
+	if m.CacheBytes > uint64(opts.CacheSize) || m.CacheMisses == 0 {
+		t.Fatalf("cache holds %d bytes (limit %d), %d misses", m.CacheBytes, opts.CacheSize, m.CacheMisses)
+	}
+	t.Logf("file %d bytes, cache %d bytes, %d misses, %v pages read", m.DiskSize, m.CacheBytes, m.CacheMisses, m.Extra["btree.pages.read"])
+}
+
+// TestReadOnlyReplaysWAL opens, read-only, a directory whose last writes
+// are only in the WAL (a crash before any checkpoint): they are visible,
+// and nothing on disk changes.
+func TestReadOnlyReplaysWAL(t *testing.T) {
+	mem := vfs.NewMem()
+	opts := testOptions(mem)
+	db := mustOpen(t, "db", opts)
+	for i := 0; i < 100; i++ {
+		must(t, "Set", db.Set([]byte(fmt.Sprintf("k%03d", i)), []byte("v"), engine.Sync))
+	}
+	crashed := mem.CrashClone(vfs.CrashOptions{})
+	must(t, "Close", db.Close())
+	before := crashed.String()
+	ro := opts.Clone()
+	ro.FS = crashed
+	ro.ReadOnly = true
+	db = mustOpen(t, "db", ro)
+	got, err := dump(db)
+	must(t, "dump", err)
+	if len(got) != 100 {
+		t.Fatalf("%d keys after read-only replay", len(got))
+	}
+	if err := db.Set([]byte("x"), []byte("y"), engine.NoSync); !errors.Is(err, engine.ErrReadOnly) {
+		t.Fatalf("Set on a read-only engine: %v", err)
+	}
+	must(t, "Close", db.Close())
+	if after := crashed.String(); after != before {
+		t.Fatalf("a read-only open changed the disk:\nbefore:\n%s\nafter:\n%s", before, after)
+	}
+}

@@ -437,3 +437,32 @@ func TestLargeKeysAndValues(t *testing.T) {
 		t.Fatalf("after deleting everything: %+v", st)
 	}
 }
+
+// TestGetAllocs checks that Get does not allocate when dst has room, both
+// on in-memory (dirty) nodes and on cached clean pages.
+func TestGetAllocs(t *testing.T) {
+	if testing.CoverMode() != "" {
+		t.Skip("coverage instrumentation allocates")
+	}
+	fs := vfs.NewMem()
+	db := mustOpen(t, "db", testOptions(fs))
+	defer db.Close()
+	for i := 0; i < 2000; i++ {
+		must(t, "Set", db.Set([]byte(fmt.Sprintf("key%05d", i)), []byte(fmt.Sprintf("value%05d", i)), engine.NoSync))
+	}
+	dst := make([]byte, 0, 64)
+	get := func() {
+		if _, err := db.Get([]byte("key01234"), dst); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := testing.AllocsPerRun(100, get); n != 0 {
+		t.Errorf("Get on dirty nodes: %v allocations", n)
+	}
+	must(t, "Flush", db.Flush())
+	get()
+	db.s.pg.cache.Wait()
+	if n := testing.AllocsPerRun(100, get); n != 0 {
+		t.Errorf("Get on cached pages: %v allocations", n)
+	}
+}
