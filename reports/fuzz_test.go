@@ -18,7 +18,7 @@ func FuzzDecodeJSON(f *testing.F) {
 	}
 	f.Add(buf.Bytes())
 	f.Add([]byte(`{"schema": "lightning.lbench.report/v1", "runs": []}`))
-	f.Add([]byte(`{"schema": "lightning.lbench.report/v1", "runs": [{"workload": "w", "backend": "b", "phase": "run", "ops": [{"op": "read", "service": {"count": 0, "hdr": "HISTFAAAAB14nJNpmSzMwMDAxQABzFCaEUzOmNZg/wEANZAEfQ=="}}]}]}`))
+	f.Add([]byte(`{"schema": "lightning.lbench.report/v1", "runs": [{"workload": "w", "backend": "b", "phase": "run", "ops": [{"op": "read", "service": {"count": 1, "hdr": "HISTFAAAACl42pJpmSzMwMDAzAABMJqRgYGB94d7BIP9B4jAYmEmQAAAAP//W7YE2Q=="}}]}]}`))
 	f.Add([]byte(`{"schema": 1}`))
 	f.Add([]byte(`{}`))
 	f.Add([]byte(``))

@@ -367,7 +367,8 @@ func (siTicks) Ticks(lo, hi float64) []plot.Tick {
 	return ts
 }
 
-// siLabel renders v with an SI suffix: 950, 12.5k, 14.4M, 1.2G.
+// siLabel renders v with an SI suffix and three significant digits:
+// 950, 12.5k, 477k, 14.4M, 1.2G.
 func siLabel(v float64) string {
 	a := math.Abs(v)
 	switch {
@@ -381,10 +382,21 @@ func siLabel(v float64) string {
 	return trimFloat(v)
 }
 
+// trimFloat renders v with three significant digits (at least the
+// integer part), trailing zeros dropped.
 func trimFloat(v float64) string {
-	s := strconv.FormatFloat(v, 'f', 2, 64)
-	s = strings.TrimRight(s, "0")
-	return strings.TrimSuffix(s, ".")
+	prec := 0
+	switch a := math.Abs(v); {
+	case a < 10:
+		prec = 2
+	case a < 100:
+		prec = 1
+	}
+	s := strconv.FormatFloat(v, 'f', prec, 64)
+	if prec > 0 {
+		s = strings.TrimSuffix(strings.TrimRight(s, "0"), ".")
+	}
+	return s
 }
 
 // SavePlot writes p as name.png and name.svg under dir on fs and returns

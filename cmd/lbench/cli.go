@@ -17,6 +17,8 @@ import (
 	"github.com/lightningdb/lightning/reports"
 
 	// Backends lbench can drive, registered by name.
+	_ "github.com/lightningdb/lightning/backends/btree"
+	_ "github.com/lightningdb/lightning/backends/lsm"
 	_ "github.com/lightningdb/lightning/engine/memengine"
 	_ "github.com/lightningdb/lightning/harness/nullengine"
 )

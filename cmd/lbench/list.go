@@ -52,8 +52,10 @@ func cmdList(e *env, args []string) error {
 func listBackends(tw *tabwriter.Writer) {
 	fmt.Fprintln(tw, "Backends (-backend NAME, -backends a,b):")
 	notes := map[string]string{
-		"mem":  "in-memory engine: no files, nothing kept across processes; the baseline",
-		"null": "stores nothing, does nothing: measures the harness's own ceiling",
+		"btree": "paged B+tree in one file, WAL, page cache",
+		"lsm":   "log-structured merge tree: WAL, memtable, SSTables, leveled compaction",
+		"mem":   "in-memory engine: no files, nothing kept across processes; the baseline",
+		"null":  "stores nothing, does nothing: measures the harness's own ceiling",
 	}
 	for _, b := range engine.Backends() {
 		fmt.Fprintf(tw, "  %s\t%s\n", b, notes[b])

@@ -296,10 +296,11 @@ func TestCheck(t *testing.T) {
 		{"lightning.target.read.ops=1", true, exitOK, "PASS"},
 		{"lightning.target.overall.p50=1m", true, exitOK, "PASS"},
 		{"lightning.target.insert.p99=1ns", true, exitFail, "FAIL"},
+		{"lightning.target.scan.ops=1e12", true, exitFail, "FAIL"},
 	} {
 		args := append(append([]string(nil), base...), "-p", tc.target, "-out", t.TempDir())
 		if tc.check {
-			args = append(args, "-check")
+			args = append(args, "--check") // Go's flag package takes one or two dashes
 		}
 		code, stdout, stderr := lbench(t, args...)
 		if code != tc.code {
@@ -355,6 +356,37 @@ func TestStatusLines(t *testing.T) {
 	n := strings.Count(stderr, "run smoke/null ")
 	if n < 3 || !strings.Contains(stderr, "| READ ") || strings.Contains(stderr, "\r") {
 		t.Errorf("%d status lines:\n%s", n, stderr)
+	}
+}
+
+// TestInterrupt: an interrupt (a canceled context) stops the phase; the
+// report holds what ran, the exit code is 1, the database is removed.
+func TestInterrupt(t *testing.T) {
+	tmp := tempEnv(t)
+	for _, cmd := range []string{"bench", "run"} {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		var stdout, stderr bytes.Buffer
+		e := &env{ctx: ctx, stdout: &stdout, stderr: &stderr, now: time.Now, statusEvery: time.Second}
+		out := filepath.Join(t.TempDir(), "report")
+		args := []string{cmd, "-p", "recordcount=1000", "-p", "operationcount=0", "-p", "maxexecutiontime=60",
+			"-plots=false", "-quiet", "-out", out}
+		if cmd == "run" {
+			args = append(args, "-P", "smoke")
+		} else {
+			args = append(args, "-backends", "null")
+		}
+		code := e.main(args)
+		cancel()
+		if code != exitFail || !strings.Contains(stderr.String(), "interrupted") {
+			t.Errorf("%s: exit %d, stderr:\n%s", cmd, code, stderr.String())
+		}
+		rep := checkReportDir(t, out, map[string]int{"bench": 2, "run": 1}[cmd], nil)
+		if last := rep.Runs[len(rep.Runs)-1]; last.Complete || last.StoppedBy != "canceled" {
+			t.Errorf("%s: last run complete=%v stopped by %q", cmd, last.Complete, last.StoppedBy)
+		}
+	}
+	if left, _ := vfs.Default.List(tmp); len(left) != 0 {
+		t.Errorf("temporary database not removed: %v", left)
 	}
 }
 

@@ -301,7 +301,13 @@ func (e *env) onePhase(phase, summary string, args []string) error {
 		return err
 	}
 	rep.Runs = append(rep.Runs, r)
-	return e.finishReport(rep, &pf)
+	if err := e.finishReport(rep, &pf); err != nil {
+		return err
+	}
+	if !r.Complete && r.StoppedBy == "canceled" {
+		return fmt.Errorf("interrupted: the report holds the operations done before")
+	}
+	return nil
 }
 
 // checkRunnable rejects a workload whose run phase would not stop.
