@@ -335,8 +335,8 @@ func (l *Log) WriteRecordOrdered(payload []byte, sync bool, admit func() error) 
 }
 
 func (l *Log) write(p []byte, sync bool, admit func() error) (Position, error) {
-	if len(p) > MaxRecordSize {
-		return Position{}, fmt.Errorf("%w: %d bytes, limit %d", ErrRecordTooLarge, len(p), MaxRecordSize)
+	if int64(len(p)) > MaxRecordSize {
+		return Position{}, fmt.Errorf("%w: %d bytes, limit %d", ErrRecordTooLarge, len(p), int64(MaxRecordSize))
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
