@@ -52,6 +52,7 @@ type DB struct {
 	bg   sync.WaitGroup
 
 	gets, sets, deletes, batches, iters, userBytes atomic.Uint64
+	stalls, stallNanos                             atomic.Uint64
 }
 
 var _ engine.Engine = (*DB)(nil)
@@ -348,7 +349,12 @@ func (db *DB) commit(b *engine.Batch, opts engine.WriteOptions, apply func(w *wr
 	s.publish(w, db.seq)
 	var err error
 	if s.dirty >= db.opts.MemTableSize {
+		// This writer, and every writer queued on the mutex, waits for
+		// the checkpoint: counted as a stall.
+		start := time.Now()
 		err = db.checkpointLocked()
+		db.stalls.Add(1)
+		db.stallNanos.Add(uint64(time.Since(start)))
 	}
 	s.mu.Unlock()
 	if err != nil {

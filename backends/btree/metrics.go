@@ -7,8 +7,10 @@ import (
 	"github.com/lightningdb/lightning/engine/checksum"
 )
 
-// Metrics implements engine.Engine. Besides the common fields it reports,
-// in Extra:
+// Metrics implements engine.Engine. Flushes counts checkpoints; Stalls and
+// StallTime count the checkpoints a write triggered (the dirty bytes
+// passed Options.MemTableSize), which that write and the writers queued
+// behind it waited for. Besides the common fields it reports, in Extra:
 //
 //	btree.height                  levels of the current tree
 //	btree.keys                    keys in the current version
@@ -45,6 +47,8 @@ func (db *DB) Metrics() engine.Metrics {
 		UserBytesWritten: db.userBytes.Load(),
 		DiskBytesWritten: s.pg.bytesWritten.Load(),
 		Flushes:          s.checkpoints.Load(),
+		Stalls:           db.stalls.Load(),
+		StallTime:        time.Duration(db.stallNanos.Load()),
 	}
 	if db.log != nil {
 		m.WALBytes = db.log.Metrics().Bytes
