@@ -115,6 +115,7 @@ func TestBadInput(t *testing.T) {
 		{"plot", "testdata/other.json"},
 		{"plot", "testdata/corrupt.hgrm"},
 		{"plot", "testdata/nosuch.hgrm"},
+		{"plot", "-hgrm-unit", "furlongs", "testdata/corrupt.hgrm"},
 		{"list", "nosuch"},
 	}
 	var sb strings.Builder

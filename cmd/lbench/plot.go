@@ -15,17 +15,24 @@ import (
 // run them all (a run whose workload, backend and phase an earlier report
 // already has is relabelled backend-2, backend-3, ...), so the runs of
 // separate invocations can be compared by backend. The .hgrm files are
-// drawn on one latency-by-percentile plot, a line per file.
+// drawn on one latency-by-percentile plot, a line per file; their values
+// are in microseconds (as lbench writes them) unless -hgrm-unit says
+// otherwise (HdrHistogram's Java tools often print milliseconds).
 func cmdPlot(e *env, args []string) error {
 	fs := e.newFlagSet("plot", "[-out DIR] report.json|DIR|file.hgrm ...",
 		"Redraw plots from saved reports (report.json) or percentile distributions (.hgrm).")
 	out := fs.String("out", "", "folder for the plots (default: the folder of the first input)")
 	title := fs.String("title", "Latency by percentile", "title of the .hgrm plot")
+	unit := fs.String("hgrm-unit", "us", "`unit` of the values in .hgrm files: ns, us, ms or s (lbench writes us)")
 	if err := fs.parse(args); err != nil {
 		return err
 	}
 	if fs.NArg() == 0 {
 		return usagef("nothing to plot: give report.json files, report folders or .hgrm files")
+	}
+	scale, ok := map[string]float64{"ns": 1e-3, "us": 1, "µs": 1, "ms": 1e3, "s": 1e6}[*unit]
+	if !ok {
+		return usagef("-hgrm-unit %q: want ns, us, ms or s", *unit)
 	}
 	var rep *reports.Report
 	var hgrm []reports.Series
@@ -50,6 +57,9 @@ func cmdPlot(e *env, args []string) error {
 			pts, err := reports.ParseHgrm(name, data)
 			if err != nil {
 				return err
+			}
+			for i := range pts {
+				pts[i].Value *= scale
 			}
 			label := strings.TrimSuffix(filepath.Base(name), ".hgrm")
 			hgrm = append(hgrm, reports.Series{Label: label, Points: reports.HgrmPercentilePoints(pts)})
