@@ -533,8 +533,12 @@ func (d *DB) compact(c *compaction) error {
 	edit := &manifest.VersionEdit{}
 	var read uint64
 	for i, files := range c.inputs {
+		level := c.level
+		if i == 1 {
+			level = c.outLevel
+		}
 		for _, f := range files {
-			edit.Deleted = append(edit.Deleted, manifest.DeletedFile{Level: c.level + i, FileNum: f.FileNum})
+			edit.Deleted = append(edit.Deleted, manifest.DeletedFile{Level: level, FileNum: f.FileNum})
 			read += f.Size
 		}
 	}
@@ -544,9 +548,8 @@ func (d *DB) compact(c *compaction) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if err := d.logAndApplyLocked(edit); err != nil {
-		for _, f := range metas {
-			_ = d.fs.Remove(filepath.Join(d.dir, tableName(f.FileNum)))
-		}
+		// The outputs stay: whether the MANIFEST holds the edit is unknown
+		// after a failed append. Open removes them if it does not.
 		return fmt.Errorf("lsm: compaction L%d->L%d: %w", c.level, c.outLevel, err)
 	}
 	d.stats.compactions.Add(1)
@@ -571,9 +574,10 @@ func isBaseLevel(v *manifest.Version, outLevel int, userKey []byte) bool {
 
 // Compact flushes the memtables and then compacts every level into the
 // next until all the data is in one level (the deepest one holding data,
-// at least level 1), dropping shadowed versions no snapshot needs and
-// deletions with nothing below them. Background compactions are paused
-// meanwhile. On a read-only DB it does nothing.
+// at least level 1), and that level into itself unless the last step
+// already merged all of it: shadowed versions no snapshot needs and
+// deletions are dropped. Background compactions are paused meanwhile. On
+// a read-only DB it does nothing.
 func (d *DB) Compact() error {
 	if err := d.Flush(); err != nil {
 		return err
@@ -588,7 +592,8 @@ func (d *DB) Compact() error {
 		d.manual--
 		d.maybeCompactLocked()
 	}()
-	for level := 0; level < manifest.NumLevels-1; level++ {
+	covered := false // the last step merged every file of its output level
+	for level := 0; level < manifest.NumLevels; level++ {
 		for d.compacting > 0 && !d.closing && d.bgErrLocked() == nil {
 			d.cond.Wait()
 		}
@@ -605,18 +610,22 @@ func (d *DB) Compact() error {
 				bottom = l
 			}
 		}
-		if level >= max(bottom, 1) {
+		if level > bottom {
 			break
 		}
 		if len(v.Levels[level]) == 0 {
 			continue
 		}
-		c := d.newCompaction(level, v.Levels[level])
-		if c == nil {
-			return fmt.Errorf("lsm: internal error: manual compaction found level %d busy", level)
-		}
-		if level == 0 && len(v.Levels[0]) > 1 {
-			c.trivial = false
+		var c *compaction
+		if level < bottom || level == 0 {
+			if c = d.newCompaction(level, v.Levels[level]); c == nil {
+				return fmt.Errorf("lsm: internal error: manual compaction found level %d busy", level)
+			}
+			covered = !c.trivial && len(c.inputs[1]) == len(v.Levels[level+1])
+		} else if covered {
+			break
+		} else {
+			c = &compaction{level: level, outLevel: level, inputs: [2][]*manifest.FileMeta{slices.Clone(v.Levels[level]), nil}}
 		}
 		d.beginLocked(c)
 		d.mu.Unlock()

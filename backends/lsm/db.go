@@ -203,9 +203,15 @@ func (d *DB) open() error {
 	// WAL segments below the log number are deleted only after a MANIFEST
 	// edit saying so was synced: if they are gone but the MANIFEST does
 	// not say so, the MANIFEST lost edits.
-	if len(segs) > 0 && segs[0] > max(st.LogNum, 1) {
+	switch {
+	case len(segs) > 0 && segs[0] > max(st.LogNum, 1):
 		return engine.Corruptf(filepath.Join(d.walDir, wal.SegmentName(segs[0])), 0,
 			"the WAL starts at segment %d but the MANIFEST needs it from segment %d", segs[0], max(st.LogNum, 1))
+	case len(segs) == 0 && st.LogNum > 0:
+		// A flush recorded a log number: segments at and above it existed
+		// then, and the current one is never deleted.
+		return engine.Corruptf(filepath.Join(d.walDir, wal.SegmentName(st.LogNum)), 0,
+			"the WAL has no segment but the MANIFEST needs it from segment %d", st.LogNum)
 	}
 
 	d.current = st.Version

@@ -125,9 +125,9 @@ var settings = []setting{
 	intSetting("filter_bits", 10, 0, bloom.MaxBitsPerKey, func(s *Settings) *int { return &s.FilterBits }),
 	intSetting("l0_compaction_trigger", 4, 1, 1000, func(s *Settings) *int { return &s.L0CompactionTrigger }),
 	intSetting("l0_stop_writes_trigger", 12, 1, 10000, func(s *Settings) *int { return &s.L0StopWritesTrigger }),
-	int64Setting("l1_size", 64<<20, 64<<10, 1<<50, func(s *Settings) *int64 { return &s.L1Size }),
+	int64Setting("l1_size", 64<<20, 1<<10, 1<<50, func(s *Settings) *int64 { return &s.L1Size }),
 	intSetting("level_ratio", 10, 2, 1000, func(s *Settings) *int { return &s.LevelRatio }),
-	int64Setting("manifest_size", 4<<20, 64<<10, 1<<40, func(s *Settings) *int64 { return &s.ManifestSize }),
+	int64Setting("manifest_size", 4<<20, 256, 1<<40, func(s *Settings) *int64 { return &s.ManifestSize }),
 	intSetting("max_immutable_memtables", 2, 1, 100, func(s *Settings) *int { return &s.MaxImmutableMemTables }),
 	intSetting("max_open_files", 1000, 16, 1<<20, func(s *Settings) *int { return &s.MaxOpenFiles }),
 	{"pin_index", "false", func(s *Settings, v string) error {
@@ -140,7 +140,7 @@ var settings = []setting{
 	}},
 	int64Setting("rate_limit_bytes_per_sec", 0, 0, 1<<50, func(s *Settings) *int64 { return &s.RateLimit }),
 	intSetting("restart_interval", 16, 1, 1024, func(s *Settings) *int { return &s.RestartInterval }),
-	int64Setting("target_file_size", 8<<20, 64<<10, 1<<40, func(s *Settings) *int64 { return &s.TargetFileSize }),
+	int64Setting("target_file_size", 8<<20, 1<<10, 1<<40, func(s *Settings) *int64 { return &s.TargetFileSize }),
 }
 
 // DefaultSettings returns the settings used when Extra says nothing.

@@ -7,6 +7,7 @@ import (
 
 	"github.com/lightningdb/lightning/backends/lsm/internal/base"
 	"github.com/lightningdb/lightning/engine"
+	"github.com/lightningdb/lightning/engine/wal"
 )
 
 // The commit pipeline
@@ -151,6 +152,9 @@ func (d *DB) writable() error {
 func (d *DB) write(b *engine.Batch, sync bool) error {
 	if err := d.writable(); err != nil {
 		return err
+	}
+	if n := len(b.Repr()); n > wal.MaxRecordSize {
+		return fmt.Errorf("%w: a batch of %d bytes exceeds the WAL's record limit of %d", errBatchTooLarge, n, wal.MaxRecordSize)
 	}
 	need, count, user := batchNeed(b)
 	d.commitMu.Lock()

@@ -1,0 +1,73 @@
+package lsm
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/lightningdb/lightning/engine"
+)
+
+// TestDefaultSettings pins the defaults (a change must be deliberate).
+func TestDefaultSettings(t *testing.T) {
+	want := "block_size=4096 compaction_concurrency=1 filter_bits=10 l0_compaction_trigger=4 l0_stop_writes_trigger=12 " +
+		"l1_size=67108864 level_ratio=10 manifest_size=4194304 max_immutable_memtables=2 max_open_files=1000 " +
+		"pin_index=false rate_limit_bytes_per_sec=0 restart_interval=16 target_file_size=8388608"
+	var got []string
+	for _, st := range settings {
+		got = append(got, st.name+"="+st.def)
+	}
+	if g := strings.Join(got, " "); g != want {
+		t.Errorf("defaults:\n got %s\nwant %s", g, want)
+	}
+	s := DefaultSettings()
+	if s.L0CompactionTrigger != 4 || s.L1Size != 64<<20 || s.TargetFileSize != 8<<20 || s.FilterBits != 10 || s.PinIndex {
+		t.Errorf("DefaultSettings = %+v", s)
+	}
+	if len(SettingNames()) != len(settings) {
+		t.Errorf("SettingNames has %d names", len(SettingNames()))
+	}
+}
+
+func TestParseSettings(t *testing.T) {
+	cases := []struct {
+		extra map[string]string
+		check func(Settings) bool
+		err   string // substring of the error; "" for success
+	}{
+		{map[string]string{"lsm.level_ratio": "4", "btree.page_size": "x"}, func(s Settings) bool { return s.LevelRatio == 4 }, ""},
+		{map[string]string{"lsm.l1_size": "2MiB"}, func(s Settings) bool { return s.L1Size == 2<<20 }, ""},
+		{map[string]string{"lsm.target_file_size": " 3KiB "}, func(s Settings) bool { return s.TargetFileSize == 3<<10 }, ""},
+		{map[string]string{"lsm.pin_index": "true"}, func(s Settings) bool { return s.PinIndex }, ""},
+		{map[string]string{"lsm.filter_bits": "0"}, func(s Settings) bool { return s.FilterBits == 0 }, ""},
+		{map[string]string{"lsm.rate_limit_bytes_per_sec": "1GiB"}, func(s Settings) bool { return s.RateLimit == 1<<30 }, ""},
+		{map[string]string{"lsm.no_such": "1"}, nil, "unknown setting lsm.no_such"},
+		{map[string]string{"lsm.level_ratio": "1"}, nil, "lsm.level_ratio=1: must be in [2, 1000]"},
+		{map[string]string{"lsm.level_ratio": "ten"}, nil, "lsm.level_ratio=ten: not an integer"},
+		{map[string]string{"lsm.pin_index": "maybe"}, nil, "lsm.pin_index=maybe: not a boolean"},
+		{map[string]string{"lsm.block_size": "9GiB"}, nil, "lsm.block_size"},
+		{map[string]string{"lsm.l1_size": "99999999999GiB"}, nil, "too large"},
+		{map[string]string{"lsm.l0_compaction_trigger": "20"}, nil, "lsm.l0_stop_writes_trigger=12 is below lsm.l0_compaction_trigger=20"},
+	}
+	for i, c := range cases {
+		s, err := ParseSettings(c.extra)
+		switch {
+		case c.err == "" && err != nil:
+			t.Errorf("case %d %v: %v", i, c.extra, err)
+		case c.err == "" && !c.check(s):
+			t.Errorf("case %d %v: got %+v", i, c.extra, s)
+		case c.err != "" && (!errors.Is(err, engine.ErrInvalidOptions) || !strings.Contains(err.Error(), c.err)):
+			t.Errorf("case %d %v: err = %v, want ErrInvalidOptions mentioning %q", i, c.extra, err, c.err)
+		}
+	}
+}
+
+func TestOpenRejectsBadSettings(t *testing.T) {
+	o := smallOptions(t, nil, map[string]string{"lsm.max_open_files": "1"})
+	if _, err := Open(t.TempDir(), o); !errors.Is(err, engine.ErrInvalidOptions) || !strings.Contains(err.Error(), "lsm.max_open_files") {
+		t.Fatalf("Open: %v, want an invalid-options error naming lsm.max_open_files", err)
+	}
+	if _, err := engine.Open("lsm", t.TempDir(), &engine.Options{Extra: map[string]string{"lsm.bogus": "1"}}); !errors.Is(err, engine.ErrInvalidOptions) {
+		t.Fatalf("engine.Open: %v, want ErrInvalidOptions", err)
+	}
+}
