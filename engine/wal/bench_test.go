@@ -9,14 +9,19 @@ import (
 	"github.com/lightningdb/lightning/engine/vfs"
 )
 
-// benchAppend appends b.N records of 100 bytes from g goroutines to a log
-// on the OS file system and reports records/s and records per fsync. The
-// time includes Close, so every record is written.
+// benchAppend appends b.N records of 100 bytes from g goroutines to a new
+// log on the OS file system and reports records/s and records per fsync.
+// The time includes Close, so every record is written.
 func benchAppend(b *testing.B, g int, withSync bool) {
 	l, err := Open(vfs.Default, b.TempDir(), Options{})
 	if err != nil {
 		b.Fatal(err)
 	}
+	runAppend(b, l, g, withSync)
+}
+
+// runAppend is benchAppend's loop on an open log, which it closes.
+func runAppend(b *testing.B, l *Log, g int, withSync bool) {
 	payload := make([]byte, 100)
 	b.SetBytes(100)
 	b.ResetTimer()
@@ -61,42 +66,40 @@ func BenchmarkAppendSync(b *testing.B) {
 	}
 }
 
-// BenchmarkAppendSyncRecycled is BenchmarkAppendSync/goroutines=1 on a
-// recycled segment (overwriting allocated blocks) instead of a new file.
-// b.N is capped by the segment size; the rest of the run rotates to new
-// files.
+// BenchmarkAppendSyncRecycled is BenchmarkAppendSync on recycled segments
+// (overwriting allocated blocks, so an fdatasync writes no metadata)
+// instead of a new file. The setup leaves recycleSegs free files of
+// segSize bytes; records past them (at 100 bytes, about 290K of them) go
+// to new files.
 func BenchmarkAppendSyncRecycled(b *testing.B) {
-	const segSize = 8 << 20
-	dir := b.TempDir()
-	l, err := Open(vfs.Default, dir, Options{SegmentSize: segSize, SyncInterval: -1})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer l.Close()
-	fill := make([]byte, 1<<20)
-	for l.CurrentSegment() == 1 {
-		if _, err := l.WriteRecord(fill, false); err != nil {
-			b.Fatal(err)
-		}
-	}
-	if err := l.DeleteObsolete(l.CurrentSegment()); err != nil {
-		b.Fatal(err)
-	}
-	if _, err := l.Rotate(); err != nil {
-		b.Fatal(err)
-	}
-	if err := l.Sync(); err != nil {
-		b.Fatal(err)
-	}
-	if l.Metrics().Recycled != 1 {
-		b.Fatal("the segment was not recycled")
-	}
-	payload := make([]byte, 100)
-	b.SetBytes(100)
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		if _, err := l.WriteRecord(payload, true); err != nil {
-			b.Fatal(err)
-		}
+	const segSize, recycleSegs = 8 << 20, 4
+	for _, g := range []int{1, 64} {
+		b.Run(fmt.Sprintf("goroutines=%d", g), func(b *testing.B) {
+			dir := b.TempDir()
+			o := Options{SegmentSize: segSize, SyncInterval: -1, RecycleSegments: recycleSegs}
+			l, err := Open(vfs.Default, dir, o)
+			if err != nil {
+				b.Fatal(err)
+			}
+			fill := make([]byte, 1<<20)
+			for l.CurrentSegment() <= recycleSegs {
+				if _, err := l.WriteRecord(fill, false); err != nil {
+					b.Fatal(err)
+				}
+			}
+			if err := l.DeleteObsolete(l.CurrentSegment()); err != nil {
+				b.Fatal(err)
+			}
+			if err := l.Close(); err != nil {
+				b.Fatal(err)
+			}
+			if l, err = Open(vfs.Default, dir, o); err != nil {
+				b.Fatal(err)
+			}
+			if l.Metrics().Recycled != 1 {
+				b.Fatal("the segment was not recycled")
+			}
+			runAppend(b, l, g, true)
+		})
 	}
 }

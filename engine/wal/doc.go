@@ -30,7 +30,11 @@
 // everything buffered with one write call per segment, then, if any
 // waiting writer asked for sync, one fsync covering all of them (group
 // commit): a writer with sync returns only after its record is durable; a
-// writer without sync returns once its record is buffered. Buffered
+// writer without sync returns once its record is buffered. Before it takes
+// the buffered records for a round, the flusher briefly yields to the sync
+// writers the previous fsync released (a bounded fraction of an fsync's
+// time), so that a closed loop of n sync writers shares one fsync rather
+// than settling into two alternating groups of n/2. Buffered
 // records are written as soon as the flusher is free, and made durable by
 // the next sync: of a sync writer, Sync, rotation, Close, or the
 // background sync every Options.SyncInterval. A crash loses at most a

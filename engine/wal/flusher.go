@@ -2,6 +2,7 @@ package wal
 
 import (
 	"fmt"
+	"runtime"
 	"slices"
 	"time"
 )
@@ -22,6 +23,53 @@ type flushState struct {
 	jobs     []job
 	unsynced uint64   // records written but not yet synced
 	active   *segment // the unsealed segment whose file is open
+	// expect is how many sync waiters there were when the last round
+	// ended: the writers it released are expected back (see gather).
+	expect int64
+	// syncTime is a moving average of the duration of an fsync.
+	syncTime time.Duration
+}
+
+// Bounds of gather's wait for released sync writers to come back, as
+// fractions of the average fsync time with absolute floors and caps.
+const (
+	gatherGapDiv, minGatherGap, maxGatherGap = 8, 10 * time.Microsecond, 200 * time.Microsecond
+	gatherMaxDiv, minGatherMax, maxGatherMax = 2, 20 * time.Microsecond, time.Millisecond
+)
+
+// gather lets the sync writers released by the last round come back
+// before a round takes the buffered records, so that one fsync covers
+// all of them. Without it, a closed loop of n sync writers settles into
+// two alternating groups of n/2: the writers queued during an fsync are
+// taken the moment it returns, while those it released are still waking
+// up, and these then queue during the next fsync. The writers are
+// runnable, not sleeping, so the flusher yields the processor to them
+// (no timer: Go rounds short sleeps up when nothing else runs) until as
+// many are waiting as when the last round ended, or none arrives for an
+// eighth of an fsync's time (the gap), or half an fsync's time has
+// passed. A lone writer costs nothing; writers that do not come back cost
+// one gap of yielding, about 1/8 of the fsync that follows.
+func (l *Log) gather(st *flushState) {
+	want := st.expect
+	seen := l.requests.Load()
+	if want <= 1 || seen == 0 || seen >= want {
+		return
+	}
+	gap := min(max(st.syncTime/gatherGapDiv, minGatherGap), maxGatherGap)
+	limit := min(max(st.syncTime/gatherMaxDiv, minGatherMax), maxGatherMax)
+	start := time.Now()
+	last := start
+	for seen < want {
+		runtime.Gosched()
+		now := time.Now()
+		if w := l.requests.Load(); w != seen {
+			seen, last = w, now
+			continue
+		}
+		if now.Sub(last) > gap || now.Sub(start) > limit {
+			return
+		}
+	}
 }
 
 // flushLoop is the flusher goroutine: one round per wake-up (a kick from
@@ -54,6 +102,7 @@ func (l *Log) flushLoop(first *segment) {
 // is set and something is unsynced). It returns false when the flusher
 // should exit.
 func (l *Log) round(st *flushState, timed bool) bool {
+	l.gather(st)
 	l.mu.Lock()
 	if l.err != nil {
 		l.closeFilesLocked()
@@ -62,6 +111,7 @@ func (l *Log) round(st *flushState, timed bool) bool {
 		return !closed
 	}
 	jobs := st.jobs[:0]
+	l.requests.Store(0)
 	for _, s := range l.segs {
 		if len(s.pend) == 0 && !s.sealed && s.f != nil {
 			continue
@@ -179,6 +229,7 @@ func (l *Log) round(st *flushState, timed bool) bool {
 		l.failLocked(err)
 		l.closeFilesLocked()
 	}
+	st.expect = l.waiters.Load()
 	l.cond.Broadcast()
 	return !(l.closed && (l.err != nil || len(l.segs) == 0))
 }
@@ -201,9 +252,11 @@ func (l *Log) encodeSeal(s *segment, end int64) ([]byte, error) {
 
 // syncFile fsyncs s's file and counts it.
 func (l *Log) syncFile(st *flushState, s *segment) error {
+	start := time.Now()
 	if err := s.f.Sync(); err != nil {
 		return fmt.Errorf("wal: syncing %s: %w", SegmentName(s.num), err)
 	}
+	st.syncTime += (time.Since(start) - st.syncTime) / 4
 	l.m.syncs.Add(1)
 	l.m.syncedRecords.Add(st.unsynced)
 	st.unsynced = 0

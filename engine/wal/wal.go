@@ -160,6 +160,12 @@ type Log struct {
 	closed    bool
 	spare     []byte // a drained buffer for the next pend
 
+	// waiters counts the goroutines in waitSynced; requests counts those
+	// that entered it since the flusher last took the buffered records.
+	// Written under mu, read by the flusher without it while it gathers
+	// a group (see gather).
+	waiters, requests atomic.Int64
+
 	work  chan struct{} // wakes the flusher
 	done  chan struct{} // closed when the flusher exits
 	delMu sync.Mutex    // serializes DeleteObsolete
@@ -398,6 +404,9 @@ func (l *Log) waitSynced(end Position) error {
 		l.syncWant = end
 	}
 	l.kick()
+	l.waiters.Add(1)
+	l.requests.Add(1)
+	defer l.waiters.Add(-1)
 	for l.synced.Less(end) {
 		if l.err != nil {
 			return l.err
