@@ -3,6 +3,7 @@
 
 PKGS        ?= ./...
 FUZZTIME    ?= 30s
+FUZZMIN     ?= 200x
 BENCHTIME   ?= 1s
 BENCHCOUNT  ?= 6
 STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
@@ -21,7 +22,7 @@ race:            ## the race detector on everything with concurrency, short mode
 fuzz:            ## every fuzz target for FUZZTIME each
 	@for pkg in $$(go list $(PKGS)); do \
 	  for f in $$(go test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
-	    echo "== $$pkg $$f"; go test -run XXX -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+	    echo "== $$pkg $$f"; go test -run XXX -fuzz "^$$f$$" -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMIN) $$pkg || exit 1; \
 	  done; \
 	done
 

@@ -30,7 +30,10 @@ type Writer interface {
 	// Apply applies every operation of b atomically: after any crash either
 	// all of them are visible or none is. Apply validates every operation
 	// before applying any, so an invalid operation leaves the engine
-	// unchanged. b is not retained and may be reused after Apply returns.
+	// unchanged. b is not retained and may be reused after Apply returns;
+	// Apply may record the sequence number it assigned in b's header
+	// (Batch.Seq), so one Batch must not be applied from two goroutines at
+	// once.
 	Apply(b *Batch, opts WriteOptions) error
 }
 
