@@ -24,7 +24,8 @@ type flushState struct {
 	unsynced uint64   // records written but not yet synced
 	active   *segment // the unsealed segment whose file is open
 	// expect is how many sync waiters there were when the last round
-	// ended: the writers it released are expected back (see gather).
+	// that synced ended: the writers it released are expected back (see
+	// gather).
 	expect int64
 	// syncTime is a moving average of the duration of an fsync.
 	syncTime time.Duration
@@ -212,6 +213,11 @@ func (l *Log) round(st *flushState, timed bool) bool {
 		if a := st.active; a != nil && a.num == synced.Segment {
 			a.rw.MarkSynced(synced.Offset)
 		}
+		// The waiters now: those this sync releases and those queued
+		// behind it. Only a round that synced sets it; a round that
+		// synced nothing may run while released writers are between
+		// leaving waitSynced and entering it again.
+		st.expect = l.waiters.Load()
 	}
 	for _, s := range done {
 		s.done = true
@@ -229,7 +235,6 @@ func (l *Log) round(st *flushState, timed bool) bool {
 		l.failLocked(err)
 		l.closeFilesLocked()
 	}
-	st.expect = l.waiters.Load()
 	l.cond.Broadcast()
 	return !(l.closed && (l.err != nil || len(l.segs) == 0))
 }
