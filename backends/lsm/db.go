@@ -40,6 +40,7 @@ type DB struct {
 	lock   io.Closer
 	wal    *wal.Log // nil when read-only
 	bcache *cache.Cache
+	rc     *cache.RowCache // nil: no row cache
 	tc     *tableCache
 	comp   *compress.Compressor // compresses new tables' blocks
 	wopts  sstable.WriterOptions
@@ -81,6 +82,7 @@ type DB struct {
 	done     chan struct{}        // closed by Close
 
 	stats stats
+	reads readCounters
 }
 
 var _ engine.Engine = (*DB)(nil)
@@ -106,6 +108,7 @@ func Open(dir string, opts *engine.Options) (*DB, error) {
 	d := &DB{
 		dir: dir, walDir: filepath.Join(dir, WALDir), fs: o.FS, opts: o, set: set,
 		snapshots: map[uint64]int{},
+		reads:     newReadCounters(),
 		cleanCh:   make(chan struct{}, 1),
 		done:      make(chan struct{}),
 	}
@@ -271,7 +274,20 @@ func (d *DB) open() error {
 func (d *DB) initTables() error {
 	o := d.opts
 	var err error
-	if d.bcache, err = cache.NewWithOptions(cache.Options{Capacity: o.CacheSize, BlockSize: d.set.BlockSize}); err != nil {
+	rowSize := d.set.RowCacheSize
+	if rowSize < 0 {
+		rowSize = o.CacheSize / 4
+	}
+	rowSize = min(rowSize, o.CacheSize)
+	if rowSize > 0 {
+		if d.rc, err = cache.NewRowCache(rowSize, d.set.RowCacheMaxEntry); err != nil {
+			return fmt.Errorf("lsm: %w", err)
+		}
+		if d.rc.Sets() == 0 {
+			d.rc = nil
+		}
+	}
+	if d.bcache, err = cache.NewWithOptions(cache.Options{Capacity: o.CacheSize - rowSize, BlockSize: d.set.BlockSize}); err != nil {
 		return fmt.Errorf("lsm: %w", err)
 	}
 	kind, err := checksum.ParseKind(o.Checksum)

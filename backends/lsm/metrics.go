@@ -12,15 +12,14 @@ import (
 
 // stats are the DB's counters since Open.
 type stats struct {
-	gets, sets, deletes, batches, iterators atomic.Uint64
-	userBytes                               atomic.Uint64
-	tablesTouched                           atomic.Uint64 // tables consulted by Gets
-	stalls, stallNanos                      atomic.Uint64
-	flushes, flushBytes                     atomic.Uint64
-	compactions, moves                      atomic.Uint64
-	compactBytesRead, compactBytesWritten   atomic.Uint64
-	compactDropped                          atomic.Uint64 // entries dropped by compactions
-	manifestRotations                       atomic.Uint64
+	sets, deletes, batches, iterators     atomic.Uint64
+	userBytes                             atomic.Uint64
+	stalls, stallNanos                    atomic.Uint64
+	flushes, flushBytes                   atomic.Uint64
+	compactions, moves                    atomic.Uint64
+	compactBytesRead, compactBytesWritten atomic.Uint64
+	compactDropped                        atomic.Uint64 // entries dropped by compactions
+	manifestRotations                     atomic.Uint64
 }
 
 // Metrics returns a point-in-time copy of the DB's counters. Besides the
@@ -31,6 +30,7 @@ type stats struct {
 //	lsm.bloom.checked, lsm.bloom.useful  filter probes, and probes that
 //	                                     answered "absent" alone
 //	lsm.cache.hit_ratio                  block cache hits / lookups
+//	lsm.row_cache.hits                   Gets served by the row cache
 //	lsm.tables.open                      tables in the table cache
 //	lsm.flush.bytes                      bytes of tables written by flushes
 //	lsm.compaction.bytes_read,
@@ -45,10 +45,11 @@ type stats struct {
 // Metrics is safe to call at any time, also after Close.
 func (d *DB) Metrics() engine.Metrics {
 	s := &d.stats
+	gets, tables, rowHits := d.reads.sums()
 	m := engine.Metrics{
 		Backend:          "lsm",
 		Checksum:         checksum.Implementation(d.wopts.Checksum),
-		Gets:             s.gets.Load(),
+		Gets:             gets,
 		Sets:             s.sets.Load(),
 		Deletes:          s.deletes.Load(),
 		Batches:          s.batches.Load(),
@@ -70,7 +71,7 @@ func (d *DB) Metrics() engine.Metrics {
 		m.Extra["lsm.wal.records_per_sync"] = wm.RecordsPerSync()
 	}
 	if m.Gets > 0 {
-		m.ReadAmp = float64(s.tablesTouched.Load()) / float64(m.Gets)
+		m.ReadAmp = float64(tables) / float64(m.Gets)
 	}
 	if m.UserBytesWritten > 0 {
 		m.WriteAmp = float64(m.WALBytes+m.DiskBytesWritten) / float64(m.UserBytesWritten)
@@ -78,6 +79,7 @@ func (d *DB) Metrics() engine.Metrics {
 	cm := d.bcache.Metrics()
 	m.CacheBytes = uint64(cm.BytesUsed)
 	m.Extra["lsm.cache.hit_ratio"] = m.CacheHitRatio()
+	m.Extra["lsm.row_cache.hits"] = float64(rowHits)
 	m.Extra["lsm.bloom.checked"] = float64(d.rstats.FilterChecks.Load())
 	m.Extra["lsm.bloom.useful"] = float64(d.rstats.FilterUseful.Load())
 	m.Extra["lsm.flush.bytes"] = float64(s.flushBytes.Load())

@@ -59,6 +59,14 @@ type Settings struct {
 	// ManifestSize is the size past which the MANIFEST is rewritten as a
 	// new file holding one snapshot. Default 4 MiB.
 	ManifestSize int64
+	// RowCacheSize is the memory of the row cache (hot key → value rows in
+	// front of Get; see engine/cache.RowCache), taken out of
+	// engine.Options.CacheSize: the block cache gets the rest. 0 turns it
+	// off; -1 (the default) means a quarter of CacheSize.
+	RowCacheSize int64
+	// RowCacheMaxEntry is the largest key+value the row cache keeps.
+	// Default 256.
+	RowCacheMaxEntry int
 }
 
 // setting describes one Extra name: its default text and how to set it.
@@ -140,6 +148,8 @@ var settings = []setting{
 	}},
 	int64Setting("rate_limit_bytes_per_sec", 0, 0, 1<<50, func(s *Settings) *int64 { return &s.RateLimit }),
 	intSetting("restart_interval", 16, 1, 1024, func(s *Settings) *int { return &s.RestartInterval }),
+	int64Setting("row_cache_size", -1, -1, 1<<50, func(s *Settings) *int64 { return &s.RowCacheSize }),
+	intSetting("row_cache_max_entry", 256, 16, 1<<20, func(s *Settings) *int { return &s.RowCacheMaxEntry }),
 	int64Setting("target_file_size", 8<<20, 1<<10, 1<<40, func(s *Settings) *int64 { return &s.TargetFileSize }),
 }
 

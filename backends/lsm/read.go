@@ -63,48 +63,67 @@ func (d *DB) publishLocked() {
 
 // Get appends the value of key to dst. It returns engine.ErrNotFound if
 // the key is absent.
+//
+// A hot key is served by the row cache (engine/cache.RowCache) when one is
+// configured: writers invalidate a key's row after publishing and before
+// acknowledging, and a miss fills the row with a value read after taking
+// the cache's token, so a row never hides an acknowledged write.
 func (d *DB) Get(key, dst []byte) ([]byte, error) {
 	if d.closed.Load() {
 		return dst, fmt.Errorf("lsm: Get: %w", engine.ErrClosed)
 	}
-	d.stats.gets.Add(1)
-	return d.get(key, dst, d.visible.Load())
+	if d.rc == nil {
+		res, tables, err := d.get(key, dst, d.visible.Load())
+		d.reads.add(tables, false)
+		return res, err
+	}
+	v, tok, ok := d.rc.Get(key)
+	if ok {
+		d.reads.add(0, true)
+		return append(dst, v...), nil
+	}
+	// The sequence number after the token: see RowCache.
+	res, tables, err := d.get(key, dst, d.visible.Load())
+	d.reads.add(tables, false)
+	if err == nil {
+		d.rc.Fill(key, res[len(dst):], tok)
+	}
+	return res, err
 }
 
-// get reads key as of sequence number seq.
-func (d *DB) get(key, dst []byte, seq uint64) ([]byte, error) {
+// get reads key as of sequence number seq. It also returns the number of
+// tables it consulted.
+func (d *DB) get(key, dst []byte, seq uint64) (_ []byte, tables int, _ error) {
 	if len(key) == 0 {
-		return dst, engine.ErrNotFound
+		return dst, 0, engine.ErrNotFound
 	}
 	rs := d.acquire()
 	if rs == nil {
-		return dst, fmt.Errorf("lsm: Get: %w", engine.ErrClosed)
+		return dst, 0, fmt.Errorf("lsm: Get: %w", engine.ErrClosed)
 	}
 	defer rs.release()
 	if v, kind, ok := rs.mem.sl.Get(key, seq); ok {
-		return found(dst, v, kind)
+		return found(dst, v, kind, 0)
 	}
 	for i := len(rs.imms) - 1; i >= 0; i-- {
 		if v, kind, ok := rs.imms[i].sl.Get(key, seq); ok {
-			return found(dst, v, kind)
+			return found(dst, v, kind, 0)
 		}
 	}
 	h := bloom.Hash(key)
-	touched := 0
-	defer func() { d.stats.tablesTouched.Add(uint64(touched)) }()
 	l0 := rs.v.Levels[0]
 	for i := len(l0) - 1; i >= 0; i-- {
 		f := l0[i]
 		if bytes.Compare(key, f.Smallest.UserKey) < 0 || bytes.Compare(key, f.Largest.UserKey) > 0 {
 			continue
 		}
-		touched++
+		tables++
 		v, kind, ok, err := d.getTable(f, key, h, seq)
 		if err != nil {
-			return dst, err
+			return dst, tables, err
 		}
 		if ok {
-			return found(dst, v, kind)
+			return found(dst, v, kind, tables)
 		}
 	}
 	for level := 1; level < manifest.NumLevels; level++ {
@@ -116,16 +135,16 @@ func (d *DB) get(key, dst []byte, seq uint64) ([]byte, error) {
 		if i == len(files) || bytes.Compare(key, files[i].Smallest.UserKey) < 0 {
 			continue
 		}
-		touched++
+		tables++
 		v, kind, ok, err := d.getTable(files[i], key, h, seq)
 		if err != nil {
-			return dst, err
+			return dst, tables, err
 		}
 		if ok {
-			return found(dst, v, kind)
+			return found(dst, v, kind, tables)
 		}
 	}
-	return dst, engine.ErrNotFound
+	return dst, tables, engine.ErrNotFound
 }
 
 // getTable looks key up in one table.
@@ -139,11 +158,11 @@ func (d *DB) getTable(f *manifest.FileMeta, key []byte, h, seq uint64) ([]byte, 
 	return v, kind, ok, err
 }
 
-func found(dst, v []byte, kind engine.Kind) ([]byte, error) {
+func found(dst, v []byte, kind engine.Kind, tables int) ([]byte, int, error) {
 	if kind == engine.KindDelete {
-		return dst, engine.ErrNotFound
+		return dst, tables, engine.ErrNotFound
 	}
-	return append(dst, v...), nil
+	return append(dst, v...), tables, nil
 }
 
 // NewIter returns an iterator over the current state of the DB.
@@ -199,8 +218,9 @@ func (s *Snapshot) Get(key, dst []byte) ([]byte, error) {
 	if err := s.check("Get"); err != nil {
 		return dst, err
 	}
-	s.d.stats.gets.Add(1)
-	return s.d.get(key, dst, s.seq)
+	res, tables, err := s.d.get(key, dst, s.seq)
+	s.d.reads.add(tables, false)
+	return res, err
 }
 
 // NewIter returns an iterator over the snapshot's view.

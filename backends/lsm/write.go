@@ -192,6 +192,17 @@ func (d *DB) write(b *engine.Batch, sync bool) error {
 		return ierr
 	}
 	d.stats.userBytes.Add(uint64(user))
+	if d.rc != nil {
+		// Published: now hide the old rows, before acknowledging.
+		r := b.Reader()
+		for {
+			_, key, _, ok := r.Next()
+			if !ok {
+				break
+			}
+			d.rc.Invalidate(key)
+		}
+	}
 	if sync {
 		if err := d.wal.Sync(); err != nil {
 			d.fail(fmt.Errorf("lsm: WAL sync: %w", err))
