@@ -5,6 +5,7 @@ import (
 	"errors"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/lightningdb/lightning/engine/vfs"
 	"github.com/lightningdb/lightning/engine/vfs/errorfs"
@@ -169,4 +170,75 @@ func TestFaultSweep(t *testing.T) {
 			t.Fatalf("op %d: %d records after reopening, want %d", n, len(again), len(got)+1)
 		}
 	}
+}
+
+// Close while sync writers wait for an fsync, and while others wait for
+// room in the pending buffer: the sync writers admitted before Close get
+// their records made durable and succeed, the blocked ones get ErrClosed,
+// and the log replays exactly the records whose writers succeeded.
+func TestCloseWhileWritersWait(t *testing.T) {
+	gate := make(chan struct{})
+	mem := vfs.NewMem()
+	l := mustOpen(t, gateFS(mem, gate), Options{SyncInterval: -1, MaxPending: 2048})
+	const writers = 12
+	type result struct {
+		p   []byte
+		err error
+	}
+	results := make(chan result, writers)
+	for w := range writers {
+		go func() {
+			p := rec(w, 0, 1000)
+			_, err := l.WriteRecord(p, true)
+			results <- result{p, err}
+		}()
+	}
+	// Wait until some writers are admitted (their first fsync is held at
+	// the gate) and the rest are blocked on the pending bound.
+	deadline := time.Now().Add(30 * time.Second)
+	for l.Metrics().Records < 2 {
+		if time.Now().After(deadline) {
+			t.Fatal("writers not admitted")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	closed := make(chan error)
+	go func() { closed <- l.Close() }()
+	for {
+		l.mu.Lock()
+		c := l.closed
+		l.mu.Unlock()
+		if c {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	close(gate)
+	if err := <-closed; err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	var ok [][]byte
+	for range writers {
+		r := <-results
+		switch {
+		case r.err == nil:
+			ok = append(ok, r.p)
+		case !errors.Is(r.err, ErrClosed):
+			t.Fatalf("writer: %v, want success or ErrClosed", r.err)
+		}
+	}
+	got, st := replayAll(t, mem.CrashClone(vfs.CrashOptions{}))
+	if st.Torn || len(got) != len(ok) {
+		t.Fatalf("%d records durable (torn %v), %d writers succeeded", len(got), st.Torn, len(ok))
+	}
+	for _, p := range ok {
+		found := false
+		for _, r := range got {
+			found = found || bytes.Equal(r.payload, p)
+		}
+		if !found {
+			t.Fatal("a successful writer's record is missing")
+		}
+	}
+	t.Logf("%d of %d writers admitted before Close", len(ok), writers)
 }
