@@ -46,10 +46,11 @@ const (
 // up, and these then queue during the next fsync. The writers are
 // runnable, not sleeping, so the flusher yields the processor to them
 // (no timer: Go rounds short sleeps up when nothing else runs) until as
-// many are waiting as when the last round ended, or none arrives for an
-// eighth of an fsync's time (the gap), or half an fsync's time has
-// passed. A lone writer costs nothing; writers that do not come back cost
-// one gap of yielding, about 1/8 of the fsync that follows.
+// many have asked for a sync since the last take as were waiting when the
+// last sync ended, or none arrives for an eighth of an fsync's time (the
+// gap), or half an fsync's time has passed. A lone writer costs nothing;
+// writers that do not come back cost one gap of yielding, about 1/8 of
+// the fsync that follows.
 func (l *Log) gather(st *flushState) {
 	want := st.expect
 	seen := l.requests.Load()
@@ -65,7 +66,6 @@ func (l *Log) gather(st *flushState) {
 		now := time.Now()
 		if w := l.requests.Load(); w != seen {
 			seen, last = w, now
-			continue
 		}
 		if now.Sub(last) > gap || now.Sub(start) > limit {
 			return
