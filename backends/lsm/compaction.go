@@ -141,12 +141,13 @@ func (r *rateLimiter) wait(n int, cancel func() bool) {
 	}
 }
 
-// writeOutputs writes the entries ci keeps into tables (a new one once the
+// writeOutputs writes the entries ci keeps into tables of level (whose
+// codec they use), a new one once the
 // current one reaches target bytes, at a user-key boundary; target 0
 // writes one table), syncs them and the directory, and returns their
 // metadata. limited applies the compaction rate limit; cancel is polled.
 // On error the tables written are removed.
-func (d *DB) writeOutputs(ci *compactionIter, target uint64, limited bool, cancel func() bool) (metas []*manifest.FileMeta, written uint64, err error) {
+func (d *DB) writeOutputs(ci *compactionIter, level int, target uint64, limited bool, cancel func() bool) (metas []*manifest.FileMeta, written uint64, err error) {
 	var (
 		w       *sstable.Writer
 		path    string
@@ -202,6 +203,7 @@ func (d *DB) writeOutputs(ci *compactionIter, target uint64, limited bool, cance
 			}
 			o := d.wopts
 			o.FileNum = num
+			o.Compressor = d.comps[level]
 			w = sstable.NewWriter(f, path, o)
 		}
 		if err := w.Add(k, ci.in.Value()); err != nil {
@@ -306,7 +308,7 @@ func (d *DB) flush(m *memTable) error {
 	snaps := d.snapshotListLocked()
 	d.mu.Unlock()
 	ci := &compactionIter{in: newMemIter(m), snaps: snaps}
-	metas, written, err := d.writeOutputs(ci, 0, false, nil)
+	metas, written, err := d.writeOutputs(ci, 0, 0, false, nil)
 	if err != nil {
 		return fmt.Errorf("lsm: flush: %w", err)
 	}
@@ -520,7 +522,7 @@ func (d *DB) compact(c *compaction) error {
 	}
 	m := newMergingIter(iters)
 	ci := &compactionIter{in: m, snaps: c.snaps, dropTombstone: func(k []byte) bool { return isBaseLevel(c.v, c.outLevel, k) }}
-	metas, written, err := d.writeOutputs(ci, uint64(d.set.TargetFileSize), true, d.stopping.Load)
+	metas, written, err := d.writeOutputs(ci, c.outLevel, uint64(d.set.TargetFileSize), true, d.stopping.Load)
 	if cerr := m.Close(); err == nil && cerr != nil {
 		err = cerr
 	}

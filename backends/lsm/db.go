@@ -42,7 +42,7 @@ type DB struct {
 	bcache *cache.Cache
 	rc     *cache.RowCache // nil: no row cache
 	tc     *tableCache
-	comp   *compress.Compressor // compresses new tables' blocks
+	comps  [manifest.NumLevels]*compress.Compressor // per output level; shared by levels of one codec
 	wopts  sstable.WriterOptions
 	rstats sstable.Stats
 	rate   *rateLimiter // nil: compactions are not limited
@@ -142,9 +142,7 @@ func (d *DB) abandon() {
 		d.tc.close()
 	}
 	d.bcache.Close()
-	if d.comp != nil {
-		_ = d.comp.Close()
-	}
+	d.closeCompressors()
 	_ = d.lock.Close()
 }
 
@@ -298,8 +296,18 @@ func (d *DB) initTables() error {
 	if err != nil {
 		return fmt.Errorf("%w: %v", engine.ErrInvalidOptions, err)
 	}
-	if d.comp, err = compress.New(codec, nil); err != nil {
-		return fmt.Errorf("lsm: %w", err)
+	byCodec := map[compress.Codec]*compress.Compressor{}
+	for level := range d.comps {
+		c := codec
+		if n := len(d.set.CompressionPerLevel); n > 0 {
+			c = d.set.CompressionPerLevel[min(level, n-1)]
+		}
+		if byCodec[c] == nil {
+			if byCodec[c], err = compress.New(c, nil); err != nil {
+				return fmt.Errorf("lsm: %w", err)
+			}
+		}
+		d.comps[level] = byCodec[c]
 	}
 	bits := d.set.FilterBits
 	if bits == 0 {
@@ -309,7 +317,6 @@ func (d *DB) initTables() error {
 		BlockSize:        d.set.BlockSize,
 		RestartInterval:  d.set.RestartInterval,
 		FilterBitsPerKey: bits,
-		Compressor:       d.comp,
 		Checksum:         kind,
 	}
 	d.tc = newTableCache(d.fs, d.dir, d.set.MaxOpenFiles, sstable.ReaderOptions{
@@ -571,7 +578,7 @@ func (d *DB) Close() error {
 	d.mu.Unlock()
 	d.tc.close()
 	d.bcache.Close()
-	_ = d.comp.Close()
+	d.closeCompressors()
 	if err := d.lock.Close(); err != nil {
 		errs = append(errs, fmt.Errorf("lsm: releasing the lock: %w", err))
 	}
@@ -579,6 +586,15 @@ func (d *DB) Close() error {
 		return errs[0]
 	}
 	return nil
+}
+
+// closeCompressors closes each distinct compressor once.
+func (d *DB) closeCompressors() {
+	for i, c := range d.comps {
+		if c != nil && !slices.Contains(d.comps[:i], c) {
+			_ = c.Close()
+		}
+	}
 }
 
 // addObsolete queues files no Version holds for deletion.

@@ -8,6 +8,7 @@ import (
 
 	"github.com/lightningdb/lightning/backends/lsm/internal/manifest"
 	"github.com/lightningdb/lightning/engine"
+	"github.com/lightningdb/lightning/engine/compress"
 	"github.com/lightningdb/lightning/engine/vfs"
 )
 
@@ -250,4 +251,44 @@ func TestFlushedTablesAreValid(t *testing.T) {
 		}
 		d.tc.release(e)
 	}
+}
+
+// TestCompressionPerLevel checks that each level's tables use its codec.
+func TestCompressionPerLevel(t *testing.T) {
+	fs := vfs.NewMem()
+	d := mustOpen(t, "db", smallOptions(t, fs, map[string]string{
+		"lsm.compression_per_level": "none,zstd", "lsm.l0_compaction_trigger": "100", "lsm.l0_stop_writes_trigger": "100",
+	}))
+	defer d.Close()
+	m := fill(t, d, 500, "a")
+	codecs := func() map[int]compress.Codec {
+		d.mu.Lock()
+		v := d.current
+		d.mu.Unlock()
+		out := map[int]compress.Codec{}
+		for level, files := range v.Levels {
+			for _, f := range files {
+				e, err := d.tc.get(f.FileNum)
+				if err != nil {
+					t.Fatal(err)
+				}
+				out[level] = e.r.Properties().Codec
+				d.tc.release(e)
+			}
+		}
+		return out
+	}
+	if err := d.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if got := codecs(); got[0] != compress.None || len(got) != 1 {
+		t.Errorf("after Flush: codecs by level %v, want L0 none", got)
+	}
+	if err := d.Compact(); err != nil {
+		t.Fatal(err)
+	}
+	if got := codecs(); got[1] != compress.Zstd || len(got) != 1 {
+		t.Errorf("after Compact: codecs by level %v, want L1 zstd", got)
+	}
+	mustMatch(t, "after Compact", d, m)
 }

@@ -8,7 +8,9 @@ import (
 	"strings"
 
 	"github.com/lightningdb/lightning/backends/lsm/internal/bloom"
+	"github.com/lightningdb/lightning/backends/lsm/internal/manifest"
 	"github.com/lightningdb/lightning/engine"
+	"github.com/lightningdb/lightning/engine/compress"
 )
 
 // ExtraPrefix is the prefix of the LSM's settings in engine.Options.Extra.
@@ -67,6 +69,11 @@ type Settings struct {
 	// RowCacheMaxEntry is the largest key+value the row cache keeps.
 	// Default 256.
 	RowCacheMaxEntry int
+	// CompressionPerLevel gives the codec of each level's new tables, as a
+	// comma-separated list of codec names ("none,none,snappy,zstd"): level
+	// n uses entry n, levels past the list its last entry. Empty (the
+	// default) uses engine.Options.Compression everywhere.
+	CompressionPerLevel []compress.Codec
 }
 
 // setting describes one Extra name: its default text and how to set it.
@@ -130,6 +137,23 @@ func parseSize(v string) (int64, error) {
 var settings = []setting{
 	intSetting("block_size", 4096, 256, 1<<20, func(s *Settings) *int { return &s.BlockSize }),
 	intSetting("compaction_concurrency", 1, 1, 64, func(s *Settings) *int { return &s.CompactionConcurrency }),
+	{"compression_per_level", "", func(s *Settings, v string) error {
+		s.CompressionPerLevel = nil
+		if v == "" {
+			return nil
+		}
+		for i, name := range strings.Split(v, ",") {
+			c, err := compress.ParseCodec(strings.TrimSpace(name))
+			if err != nil {
+				return fmt.Errorf("entry %d: %v", i, err)
+			}
+			s.CompressionPerLevel = append(s.CompressionPerLevel, c)
+		}
+		if len(s.CompressionPerLevel) > manifest.NumLevels {
+			return fmt.Errorf("%d entries for %d levels", len(s.CompressionPerLevel), manifest.NumLevels)
+		}
+		return nil
+	}},
 	intSetting("filter_bits", 10, 0, bloom.MaxBitsPerKey, func(s *Settings) *int { return &s.FilterBits }),
 	intSetting("l0_compaction_trigger", 4, 1, 1000, func(s *Settings) *int { return &s.L0CompactionTrigger }),
 	intSetting("l0_stop_writes_trigger", 12, 1, 10000, func(s *Settings) *int { return &s.L0StopWritesTrigger }),

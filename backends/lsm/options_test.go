@@ -6,11 +6,12 @@ import (
 	"testing"
 
 	"github.com/lightningdb/lightning/engine"
+	"github.com/lightningdb/lightning/engine/compress"
 )
 
 // TestDefaultSettings pins the defaults (a change must be deliberate).
 func TestDefaultSettings(t *testing.T) {
-	want := "block_size=4096 compaction_concurrency=1 filter_bits=10 l0_compaction_trigger=4 l0_stop_writes_trigger=12 " +
+	want := "block_size=4096 compaction_concurrency=1 compression_per_level= filter_bits=10 l0_compaction_trigger=4 l0_stop_writes_trigger=12 " +
 		"l1_size=67108864 level_ratio=10 manifest_size=4194304 max_immutable_memtables=2 max_open_files=1000 " +
 		"pin_index=false rate_limit_bytes_per_sec=0 restart_interval=16 row_cache_size=-1 row_cache_max_entry=256 target_file_size=8388608"
 	var got []string
@@ -41,6 +42,11 @@ func TestParseSettings(t *testing.T) {
 		{map[string]string{"lsm.pin_index": "true"}, func(s Settings) bool { return s.PinIndex }, ""},
 		{map[string]string{"lsm.filter_bits": "0"}, func(s Settings) bool { return s.FilterBits == 0 }, ""},
 		{map[string]string{"lsm.rate_limit_bytes_per_sec": "1GiB"}, func(s Settings) bool { return s.RateLimit == 1<<30 }, ""},
+		{map[string]string{"lsm.compression_per_level": "none, snappy,zstd"}, func(s Settings) bool {
+			return len(s.CompressionPerLevel) == 3 && s.CompressionPerLevel[2] == compress.Zstd
+		}, ""},
+		{map[string]string{"lsm.compression_per_level": "none,lz4"}, nil, "entry 1"},
+		{map[string]string{"lsm.compression_per_level": "none,none,none,none,none,none,none,none"}, nil, "8 entries for 7 levels"},
 		{map[string]string{"lsm.no_such": "1"}, nil, "unknown setting lsm.no_such"},
 		{map[string]string{"lsm.level_ratio": "1"}, nil, "lsm.level_ratio=1: must be in [2, 1000]"},
 		{map[string]string{"lsm.level_ratio": "ten"}, nil, "lsm.level_ratio=ten: not an integer"},
