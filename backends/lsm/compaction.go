@@ -17,7 +17,7 @@ import (
 )
 
 // errCancelled stops a compaction when the DB closes; it is not a failure.
-var errCancelled = errors.New("lsm: compaction cancelled by Close")
+var errCancelled = fmt.Errorf("lsm: compaction cancelled: %w", engine.ErrClosed)
 
 // compactionIter filters a stream of internal keys (all versions, in
 // order) down to what must be kept:
@@ -630,10 +630,12 @@ func (d *DB) Compact() error {
 			c = &compaction{level: level, outLevel: level, inputs: [2][]*manifest.FileMeta{slices.Clone(v.Levels[level]), nil}}
 		}
 		d.beginLocked(c)
+		d.bg.Add(1) // Close waits for the step (d.closing is false here)
 		d.mu.Unlock()
 		err := d.compact(c)
 		d.mu.Lock()
 		d.endLocked(c, err)
+		d.bg.Done()
 		if err != nil {
 			return err
 		}
