@@ -35,6 +35,7 @@ func benchSet(b *testing.B, sync bool) {
 	var next atomic.Int64
 	wo := engine.WriteOptions{Sync: sync}
 	b.SetBytes(int64(23 + len(benchValue)))
+	b.ReportAllocs()
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
 		var k []byte
@@ -117,6 +118,7 @@ func benchGet(b *testing.B, gen1 func(r *gen.Rand) func() int64) {
 	keys := gen.YCSBKeys()
 	var seed atomic.Uint64
 	before := d.Metrics()
+	b.ReportAllocs()
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
 		next := gen1(gen.NewRand(seed.Add(1), 7))
@@ -159,6 +161,7 @@ func BenchmarkScan(b *testing.B) {
 	d := loadFixture(b)
 	keys := gen.YCSBKeys()
 	var seed atomic.Uint64
+	b.ReportAllocs()
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
 		r := gen.NewRand(seed.Add(1), 9)
