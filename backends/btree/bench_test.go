@@ -6,14 +6,52 @@ import (
 	"fmt"
 	"hash/fnv"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/lightningdb/lightning/engine"
 	"github.com/lightningdb/lightning/engine/vfs"
 )
 
-var benchKeys = flag.Int("btree.benchkeys", 1_000_000, "keys loaded by the btree benchmarks")
+var (
+	benchKeys = flag.Int("btree.benchkeys", 1_000_000, "keys loaded by the btree benchmarks")
+	benchFS   = flag.String("btree.benchfs", "os", `file system of the btree benchmarks: "os" (a directory under the temporary directory) or "mem" (vfs.MemFS)`)
+)
+
+// benchEnv returns the file system and a fresh directory for one engine
+// of a benchmark, and a function that removes the directory. On "os" the
+// engine runs on the operating system's files, as lbench does: MemFS
+// keeps a synced copy of every file for crash cloning, so it copies the
+// whole data file at the first write after each checkpoint's sync, which
+// is a cost of the test FS, not of the engine.
+func benchEnv(b *testing.B, name string) (vfs.FS, string, func()) {
+	b.Helper()
+	switch *benchFS {
+	case "mem":
+		return vfs.NewMem(), name, func() {}
+	case "os":
+		dir := filepath.Join(os.TempDir(), fmt.Sprintf("lightning-btree-bench-%d-%s", os.Getpid(), name))
+		return vfs.Default, dir, func() { removeAll(vfs.Default, dir) }
+	}
+	b.Fatalf("-btree.benchfs=%q: want os or mem", *benchFS)
+	return nil, "", nil
+}
+
+// removeAll removes dir and everything under it through fs, ignoring
+// errors (benchmark cleanup).
+func removeAll(fs vfs.FS, dir string) {
+	names, _ := fs.List(dir)
+	for _, n := range names {
+		p := filepath.Join(dir, n)
+		if fs.Remove(p) != nil {
+			removeAll(fs, p)
+		}
+	}
+	fs.Remove(dir)
+}
 
 // benchKey returns YCSB's key for record i: "user" and the FNV-1a hash of
 // i, 23 bytes or so.
@@ -26,19 +64,34 @@ func benchKey(dst []byte, i int) []byte {
 }
 
 var bench struct {
-	once sync.Once
-	db   *DB
-	err  error
+	once    sync.Once
+	db      *DB
+	err     error
+	cleanup func()
 }
 
-// benchDB returns an engine on a MemFS loaded with *benchKeys records of
-// 100-byte values, checkpointed, with a cache that holds them all. It is
-// shared by the benchmarks of one run.
+// TestMain closes the shared benchmark engine and removes its files.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if bench.db != nil {
+		bench.db.Close()
+	}
+	if bench.cleanup != nil {
+		bench.cleanup()
+	}
+	os.Exit(code)
+}
+
+// benchDB returns an engine loaded with *benchKeys records of 100-byte
+// values, checkpointed, with a cache that holds them all. It is shared by
+// the benchmarks of one run.
 func benchDB(b *testing.B) *DB {
 	b.Helper()
 	bench.once.Do(func() {
-		opts := &engine.Options{FS: vfs.NewMem(), CacheSize: 1 << 30, Logger: quietLogger{}}
-		db, err := Open("bench", opts)
+		fs, dir, cleanup := benchEnv(b, "shared")
+		bench.cleanup = cleanup
+		opts := &engine.Options{FS: fs, CacheSize: 1 << 30, Logger: quietLogger{}}
+		db, err := Open(dir, opts)
 		if err != nil {
 			bench.err = err
 			return
@@ -121,22 +174,53 @@ func BenchmarkSet(b *testing.B) {
 }
 
 // BenchmarkLoad inserts keys in YCSB order into an empty engine (WAL on,
-// no sync), one Set per key.
+// no sync, default options), one Set per key: "serial" from one
+// goroutine, "parallel" from GOMAXPROCS goroutines sharing the key
+// sequence (the reference load phase).
 func BenchmarkLoad(b *testing.B) {
-	db, err := Open("load", &engine.Options{FS: vfs.NewMem(), Logger: quietLogger{}})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer db.Close()
-	val := make([]byte, 100)
-	var key []byte
-	b.ReportAllocs()
-	for i := 0; b.Loop(); i++ {
-		key = benchKey(key, i)
-		if err := db.Set(key, val, engine.NoSync); err != nil {
+	open := func(b *testing.B) (*DB, func()) {
+		fs, dir, cleanup := benchEnv(b, "load")
+		db, err := Open(dir, &engine.Options{FS: fs, Logger: quietLogger{}})
+		if err != nil {
 			b.Fatal(err)
 		}
+		return db, func() {
+			if err := db.Close(); err != nil {
+				b.Error(err)
+			}
+			cleanup()
+		}
 	}
+	b.Run("serial", func(b *testing.B) {
+		db, done := open(b)
+		defer done()
+		val := make([]byte, 100)
+		var key []byte
+		b.ReportAllocs()
+		for i := 0; b.Loop(); i++ {
+			key = benchKey(key, i)
+			if err := db.Set(key, val, engine.NoSync); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("parallel", func(b *testing.B) {
+		db, done := open(b)
+		defer done()
+		var next atomic.Int64
+		b.ReportAllocs()
+		b.RunParallel(func(pb *testing.PB) {
+			val := make([]byte, 100)
+			var key []byte
+			for pb.Next() {
+				key = benchKey(key, int(next.Add(1)))
+				if err := db.Set(key, val, engine.NoSync); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
+	})
 }
 
 // BenchmarkScan seeks to a random key and reads the next 100 (YCSB E's
