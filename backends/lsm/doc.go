@@ -28,7 +28,10 @@
 // logged once per stall) while too many memtables wait for flushing or
 // level 0 has too many files: memory stays bounded.
 //
-// Reads: a read takes the current read state (active memtable, immutable
+// Reads: a Get first asks the row cache (engine/cache.RowCache, a quarter
+// of Options.CacheSize by default, lsm.row_cache_size): writers invalidate
+// a key's row after their batch is published and before they return, and
+// a miss fills it. Then a read takes the current read state (active memtable, immutable
 // memtables, Version: one reference, no lock) and a sequence number (the
 // visible one, or a snapshot's), and looks in the memtables newest first,
 // then the level-0 tables newest first, then one table per deeper level
@@ -42,7 +45,8 @@
 // lsm.l0_compaction_trigger files; level n into n+1 when its size exceeds
 // its target (lsm.l1_size times lsm.level_ratio^(n-1)), one file at a time
 // round-robin. A file that overlaps nothing below is moved, not
-// rewritten. Outputs are cut at lsm.target_file_size on user-key
+// rewritten. Each level's tables use the codec lsm.compression_per_level
+// gives it (default: Options.Compression). Outputs are cut at lsm.target_file_size on user-key
 // boundaries. A compaction keeps, of each key, the newest version in each
 // stripe between open snapshots, and drops a deletion when no snapshot
 // needs it and no deeper level holds the key. Compactions run in
