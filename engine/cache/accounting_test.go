@@ -2,7 +2,9 @@ package cache
 
 import (
 	"fmt"
+	"runtime"
 	"testing"
+	"time"
 )
 
 // A Set of an identity already cached (two readers that missed the same
@@ -90,5 +92,28 @@ func TestDuplicateSetsExactAccounting(t *testing.T) {
 	c.Wait()
 	if m := c.Metrics(); m.BytesUsed != 0 {
 		t.Fatalf("after deleting every identity: BytesUsed %d, want 0 (%s)", m.BytesUsed, fmt.Sprint(m))
+	}
+}
+
+// Close stops ristretto's goroutines: none outlives its cache.
+func TestCloseLeaksNoGoroutine(t *testing.T) {
+	before := runtime.NumGoroutine()
+	for i := range 10 {
+		c, err := New(1 << 20)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for j := range 100 {
+			c.Set(uint64(i), uint64(j), make([]byte, 100))
+		}
+		c.Close()
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for runtime.NumGoroutine() > before {
+		if time.Now().After(deadline) {
+			buf := make([]byte, 1<<16)
+			t.Fatalf("%d goroutines before, %d after closing every cache:\n%s", before, runtime.NumGoroutine(), buf[:runtime.Stack(buf, true)])
+		}
+		time.Sleep(time.Millisecond)
 	}
 }
