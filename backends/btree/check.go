@@ -12,12 +12,18 @@ import (
 
 // CheckStats summarizes what Check walked.
 type CheckStats struct {
-	Checkpoint                            uint64 // checkpoint of the meta checked
-	Height                                int
-	Keys                                  uint64
-	PageCount                             uint64 // pages of the file in use or free
+	Checkpoint uint64 // checkpoint of the meta checked
+	PageSize   int    // bytes per page
+	Height     int    // levels of the tree (0: empty)
+	Keys       uint64 // keys in the checkpoint's tree
+	PageCount  uint64 // pages of the file in use or free, metas included
+	// Pages of the checkpoint's tree by type.
 	BranchPages, LeafPages, OverflowPages uint64
-	FreelistPages, FreePages              uint64
+	// Pages holding the free list, and the free pages it lists.
+	FreelistPages, FreePages uint64
+	// WALBatches and WALOps count the batches (and their operations) in
+	// the WAL after the checkpoint: what recovery would replay.
+	WALBatches, WALOps uint64
 }
 
 // Check verifies the data file of the btree engine in dir offline: it
@@ -67,7 +73,11 @@ func CheckWithStats(fs vfs.FS, dir string, opts *engine.Options) (CheckStats, er
 		return st, err
 	}
 	seq := s.meta.LastSeq
-	err = scanWAL(fs, filepath.Join(dir, WALDir), s, &seq, func(*engine.Batch) error { return nil })
+	err = scanWAL(fs, filepath.Join(dir, WALDir), s, &seq, func(b *engine.Batch) error {
+		st.WALBatches++
+		st.WALOps += uint64(b.Len())
+		return nil
+	})
 	return st, err
 }
 
@@ -96,7 +106,7 @@ func (c *checker) claim(id uint64, what string) error {
 
 func (c *checker) run() (CheckStats, error) {
 	m := &c.s.meta
-	c.st.Checkpoint, c.st.Height, c.st.PageCount = m.Checkpoint, m.Height, m.PageCount
+	c.st.Checkpoint, c.st.PageSize, c.st.Height, c.st.PageCount = m.Checkpoint, m.PageSize, m.Height, m.PageCount
 	if !m.Root.IsZero() {
 		if err := c.walk(m.Root, m.Height-1, nil, nil); err != nil {
 			return c.st, err

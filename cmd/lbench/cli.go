@@ -59,6 +59,7 @@ func init() {
 		{"run", "-P workload [flags]", "run the run phase of a workload (the operation mix)", cmdRun},
 		{"plot", "[-out DIR] report.json|DIR|file.hgrm ...", "redraw plots from saved reports or .hgrm files", cmdPlot},
 		{"list", "[backends|workloads|properties]", "list backends, built-in workloads and workload properties", cmdList},
+		{"check", "-backend btree -dir DIR", "check a closed database offline (exit 1 if damaged)", cmdCheck},
 	}
 }
 
