@@ -7,6 +7,7 @@ import (
 	"io"
 	"math"
 	"path/filepath"
+	"strconv"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -68,9 +69,9 @@ func NewPlot(r *Result) (*plot.Plot, error) {
 	p.Title.TextStyle.Font.Size = vg.Points(14)
 	p.Title.Padding = vg.Points(8)
 	p.X.Label.Text = "benchmark op  (ops/s: higher is better; latency percentiles: lower is better)"
-	p.Y.Label.Text = fmt.Sprintf("new ÷ baseline, median with %s CI", fmtPct(r.Options.Confidence))
+	p.Y.Label.Text = fmt.Sprintf("new ÷ baseline (log scale), median with %s CI", fmtPct(r.Options.Confidence))
 	if r.RatioMode() {
-		p.Y.Label.Text = fmt.Sprintf("new ÷ baseline of the ratio to %s, median with %s CI", r.Options.Reference, fmtPct(r.Options.Confidence))
+		p.Y.Label.Text = fmt.Sprintf("new ÷ baseline of the ratio to %s (log scale), median with %s CI", r.Options.Reference, fmtPct(r.Options.Confidence))
 	}
 	for _, a := range []*plot.Axis{&p.X, &p.Y} {
 		a.Label.TextStyle.Font.Size = vg.Points(12)
@@ -85,14 +86,17 @@ func NewPlot(r *Result) (*plot.Plot, error) {
 	grid.Horizontal.Color = color.Gray{Y: 220}
 	p.Add(grid)
 
+	// A log scale: a halving and a doubling are as far from 1, and the
+	// wide intervals of tail latencies do not squash the others.
 	lo, hi := 1-r.Options.MinEffect, 1+r.Options.MinEffect
 	for i := range r.Rows {
-		lo, hi = math.Min(lo, r.Rows[i].Low), math.Max(hi, r.Rows[i].High)
+		lo, hi = math.Min(lo, clampRatio(r.Rows[i].Low)), math.Max(hi, clampRatio(r.Rows[i].High))
 	}
-	pad := (hi - lo) * 0.08
-	p.Y.Min, p.Y.Max = math.Max(0, lo-pad), hi+pad+(hi-lo)*0.3 // room for the legend
+	span := hi / lo
+	p.Y.Scale = plot.LogScale{}
+	p.Y.Tick.Marker = ratioTicks{}
+	p.Y.Min, p.Y.Max = lo/math.Pow(span, 0.05), hi*math.Pow(span, 0.35) // room for the legend
 	p.X.Min, p.X.Max = -0.6, float64(len(cols))-0.4
-
 	hline := func(y float64, c color.Color, dashes []vg.Length, label string) {
 		f := plotter.NewFunction(func(float64) float64 { return y })
 		f.Color, f.Width, f.Dashes = c, vg.Points(1.2), dashes
@@ -118,13 +122,15 @@ func NewPlot(r *Result) (*plot.Plot, error) {
 				continue
 			}
 			x := float64(col[row.Op+"\n"+row.Benchmark()]) + (float64(mi)-float64(nm-1)/2)*0.7/float64(max(nm, 1))
-			pts.XYs = append(pts.XYs, plotter.XY{X: x, Y: row.Ratio})
-			pts.YErrors = append(pts.YErrors, struct{ Low, High float64 }{row.Ratio - row.Low, row.High - row.Ratio})
+			y := clampRatio(row.Ratio)
+			pts.XYs = append(pts.XYs, plotter.XY{X: x, Y: y})
+			pts.YErrors = append(pts.YErrors, struct{ Low, High float64 }{
+				math.Max(0, y-clampRatio(row.Low)), math.Max(0, clampRatio(row.High)-y)})
 			switch row.Verdict {
 			case Regression:
-				regs = append(regs, plotter.XY{X: x, Y: row.Ratio})
+				regs = append(regs, plotter.XY{X: x, Y: y})
 			case Improvement:
-				imps = append(imps, plotter.XY{X: x, Y: row.Ratio})
+				imps = append(imps, plotter.XY{X: x, Y: y})
 			}
 		}
 		if len(pts.XYs) == 0 {
@@ -174,6 +180,41 @@ func NewPlot(r *Result) (*plot.Plot, error) {
 	p.Legend.Padding = vg.Points(3)
 	p.Legend.Left = false
 	return p, nil
+}
+
+// minRatio is the smallest ratio plotted: a log scale cannot show 0.
+const minRatio = 1e-3
+
+func clampRatio(v float64) float64 { return math.Max(v, minRatio) }
+
+// ratioTicks labels a log axis of ratios with round values: 1, 2, 5
+// times powers of ten for wide ranges, finer steps (1.1, 1.2, 1.5 ...)
+// for narrow ones, and linear ticks when even those give too few.
+type ratioTicks struct{}
+
+// Ticks implements plot.Ticker.
+func (ratioTicks) Ticks(lo, hi float64) []plot.Tick {
+	if !(lo > 0) || !(hi > lo) || math.IsInf(hi, 0) {
+		return nil
+	}
+	for _, mant := range [][]float64{
+		{1, 2, 5},
+		{1, 1.5, 2, 3, 5, 7},
+		{1, 1.1, 1.2, 1.3, 1.5, 1.7, 2, 2.5, 3, 4, 5, 6, 7, 8, 9},
+	} {
+		var ts []plot.Tick
+		for d := math.Pow(10, math.Floor(math.Log10(lo))); d <= hi; d *= 10 {
+			for _, m := range mant {
+				if v := m * d; v >= lo && v <= hi {
+					ts = append(ts, plot.Tick{Value: v, Label: strconv.FormatFloat(v, 'g', 3, 64)})
+				}
+			}
+		}
+		if len(ts) >= 4 {
+			return ts
+		}
+	}
+	return plot.DefaultTicks{}.Ticks(lo, hi)
 }
 
 // thickRing is a ring glyph drawn with a 2-point line.
