@@ -244,7 +244,11 @@ func WriteMarkdown(w io.Writer, r *Result) error {
 	reg := r.Count(Regression)
 	switch {
 	case reg > 0:
-		fmt.Fprintf(bw, "### lbench compare: %d regression%s\n\n", reg, map[bool]string{true: "s"}[reg > 1])
+		plural := "s"
+		if reg == 1 {
+			plural = ""
+		}
+		fmt.Fprintf(bw, "### lbench compare: %d regression%s\n\n", reg, plural)
 	case len(r.Rows) == 0:
 		fmt.Fprint(bw, "### lbench compare: nothing compared\n\n")
 	default:
