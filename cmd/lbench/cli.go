@@ -58,6 +58,7 @@ func init() {
 		{"load", "-P workload [flags]", "run the load phase of a workload (insert the records)", cmdLoad},
 		{"run", "-P workload [flags]", "run the run phase of a workload (the operation mix)", cmdRun},
 		{"plot", "[-out DIR] report.json|DIR|file.hgrm ...", "redraw plots from saved reports or .hgrm files", cmdPlot},
+		{"compare", "[flags] BASELINE NEW", "compare runs of a baseline and a new build; exit 1 on a regression", cmdCompare},
 		{"list", "[backends|workloads|properties]", "list backends, built-in workloads and workload properties", cmdList},
 		{"check", "-backend btree -dir DIR", "check a closed database offline (exit 1 if damaged)", cmdCheck},
 	}
@@ -150,7 +151,7 @@ Usage: lbench <command> [flags]
 Commands:
 `)
 	for _, c := range commands {
-		fmt.Fprintf(&sb, "  %-6s %s\n         %s\n", c.name, c.args, c.summary)
+		fmt.Fprintf(&sb, "  %-7s %s\n          %s\n", c.name, c.args, c.summary)
 	}
 	sb.WriteString(`
 Start with "lbench bench": the built-in smoke workload on the in-memory
