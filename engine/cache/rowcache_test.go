@@ -104,10 +104,10 @@ func TestRowCacheSizing(t *testing.T) {
 		{1 << 20, 64, 4096},
 		// Limits so large that the per-set size overflows int64: nothing
 		// fits, and NewRowCache must say so rather than divide by zero.
-		{1 << 40, math.MaxInt64 - 63, 0},
-		{1 << 40, math.MaxInt64, 0},
-		{math.MaxInt64, math.MaxInt64/2 - 10, 0},
-		{math.MaxInt64, 1 << 62, 0},
+		{1 << 40, math.MaxInt - 63, 0},
+		{1 << 40, math.MaxInt, 0},
+		{math.MaxInt64, math.MaxInt/2 - 10, 0},
+		{math.MaxInt64, math.MaxInt/2 + 1, 0},
 	} {
 		if got := mustRow(t, tc.capacity, tc.maxEntry).Sets(); got != tc.sets {
 			t.Errorf("NewRowCache(%d, %d).Sets() = %d, want %d", tc.capacity, tc.maxEntry, got, tc.sets)
