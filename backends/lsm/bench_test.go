@@ -5,6 +5,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/lightningdb/lightning/engine"
 	"github.com/lightningdb/lightning/harness/gen"
@@ -37,6 +38,7 @@ func benchSet(b *testing.B, sync bool) {
 	b.SetBytes(int64(23 + len(benchValue)))
 	b.ReportAllocs()
 	b.ResetTimer()
+	cpu := cpuTime()
 	b.RunParallel(func(pb *testing.PB) {
 		var k []byte
 		for pb.Next() {
@@ -47,6 +49,7 @@ func benchSet(b *testing.B, sync bool) {
 		}
 	})
 	b.StopTimer()
+	reportCPU(b, cpu)
 	m := d.Metrics()
 	b.ReportMetric(float64(m.Stalls), "stalls")
 }
@@ -58,16 +61,20 @@ func BenchmarkSet(b *testing.B) { benchSet(b, false) }
 // fsync, shared by concurrent writers (group commit).
 func BenchmarkSetSync(b *testing.B) { benchSet(b, true) }
 
-// fixture is a database of benchRecords records, flushed and compacted,
-// shared by the read benchmarks.
+// fixture is a directory holding a database of benchRecords records,
+// flushed and compacted, shared by the read benchmarks. Each benchmark
+// opens it with its own settings (row cache on or off); one DB is open at
+// a time (the directory lock) and stays open while consecutive benchmarks
+// use the same settings.
 var fixture struct {
 	once sync.Once
 	dir  string
-	db   *DB
 	err  error
+	name string // settings of the open DB
+	db   *DB
 }
 
-func loadFixture(b *testing.B) *DB {
+func loadFixture(b *testing.B) {
 	fixture.once.Do(func() {
 		fixture.dir, fixture.err = os.MkdirTemp("", "lsm-bench-")
 		if fixture.err != nil {
@@ -86,20 +93,56 @@ func loadFixture(b *testing.B) *DB {
 			batch.Set(k, benchValue)
 			if batch.Len() == 1000 {
 				if fixture.err = d.Apply(batch, engine.NoSync); fixture.err != nil {
+					d.Close()
 					return
 				}
 				batch.Reset()
 			}
 		}
 		if fixture.err = d.Compact(); fixture.err != nil {
+			d.Close()
 			return
 		}
-		fixture.db = d
+		fixture.err = d.Close()
 	})
 	if fixture.err != nil {
 		b.Fatal(fixture.err)
 	}
-	return fixture.db
+}
+
+// fixtureDB returns the fixture opened with the lsm settings extra (name
+// identifies them), its caches warmed by one scan of every record.
+func fixtureDB(b *testing.B, name string, extra map[string]string) *DB {
+	loadFixture(b)
+	if fixture.db != nil && fixture.name == name {
+		return fixture.db
+	}
+	if fixture.db != nil {
+		if err := fixture.db.Close(); err != nil {
+			b.Fatal(err)
+		}
+		fixture.db = nil
+	}
+	o := benchOptions()
+	o.Extra = extra
+	d, err := Open(fixture.dir, o)
+	if err != nil {
+		b.Fatal(err)
+	}
+	it, err := d.NewIter(engine.IterOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	n := 0
+	for ok := it.First(); ok; ok = it.Next() {
+		n++
+	}
+	if err := it.Close(); err != nil || n != benchRecords {
+		b.Fatalf("warming scan: %d records, %v", n, err)
+	}
+	d.bcache.Wait()
+	fixture.db, fixture.name = d, name
+	return d
 }
 
 func TestMain(m *testing.M) {
@@ -113,15 +156,21 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-func benchGet(b *testing.B, gen1 func(r *gen.Rand) func() int64) {
-	d := loadFixture(b)
+// benchSeeds gives every goroutine of every benchmark round its own
+// stream: a round that replayed the keys of the previous one would find
+// them in the row cache.
+var benchSeeds atomic.Uint64
+
+var noRowCache = map[string]string{"lsm.row_cache_size": "0"}
+
+func benchGet(b *testing.B, d *DB, gen1 func(r *gen.Rand) func() int64) {
 	keys := gen.YCSBKeys()
-	var seed atomic.Uint64
 	before := d.Metrics()
 	b.ReportAllocs()
 	b.ResetTimer()
+	cpu := cpuTime()
 	b.RunParallel(func(pb *testing.PB) {
-		next := gen1(gen.NewRand(seed.Add(1), 7))
+		next := gen1(gen.NewRand(benchSeeds.Add(1), 7))
 		var k, v []byte
 		var err error
 		for pb.Next() {
@@ -132,6 +181,7 @@ func benchGet(b *testing.B, gen1 func(r *gen.Rand) func() int64) {
 		}
 	})
 	b.StopTimer()
+	reportCPU(b, cpu)
 	after := d.Metrics()
 	if n := after.Gets - before.Gets; n > 0 {
 		b.ReportMetric(float64(after.CacheMisses-before.CacheMisses)/float64(n), "misses/op")
@@ -139,32 +189,37 @@ func benchGet(b *testing.B, gen1 func(r *gen.Rand) func() int64) {
 	}
 }
 
-// BenchmarkGet measures point reads of present keys, uniformly at random,
-// on benchRecords records after a flush and compaction.
-func BenchmarkGet(b *testing.B) {
-	benchGet(b, func(r *gen.Rand) func() int64 {
-		return func() int64 { return int64(r.Uint64n(benchRecords)) }
-	})
+func uniformKeys(r *gen.Rand) func() int64 {
+	return func() int64 { return int64(r.Uint64n(benchRecords)) }
 }
 
-// BenchmarkGetZipf measures point reads with YCSB's scrambled zipfian
-// distribution (workload C).
-func BenchmarkGetZipf(b *testing.B) {
-	benchGet(b, func(r *gen.Rand) func() int64 {
-		z := gen.NewScrambledZipfian(r, 0, benchRecords-1, 0.99)
-		return func() int64 { return int64(z.Next()) }
-	})
+func zipfKeys(r *gen.Rand) func() int64 {
+	z := gen.NewScrambledZipfian(r, 0, benchRecords-1, 0.99)
+	return func() int64 { return int64(z.Next()) }
 }
+
+// BenchmarkGet measures point reads of present keys, uniformly at random,
+// on benchRecords records after a flush and compaction, with the default
+// row cache.
+func BenchmarkGet(b *testing.B) { benchGet(b, fixtureDB(b, "default", nil), uniformKeys) }
+
+// BenchmarkGetZipf measures point reads with YCSB's scrambled zipfian
+// distribution (workload C), with the default row cache.
+func BenchmarkGetZipf(b *testing.B) { benchGet(b, fixtureDB(b, "default", nil), zipfKeys) }
+
+// BenchmarkGetTables measures the table read path alone: uniform point
+// reads without a row cache, every block in the block cache.
+func BenchmarkGetTables(b *testing.B) { benchGet(b, fixtureDB(b, "norow", noRowCache), uniformKeys) }
 
 // BenchmarkScan measures a seek and 100 Nexts from a random key.
 func BenchmarkScan(b *testing.B) {
-	d := loadFixture(b)
+	d := fixtureDB(b, "default", nil)
 	keys := gen.YCSBKeys()
-	var seed atomic.Uint64
 	b.ReportAllocs()
 	b.ResetTimer()
+	cpu := cpuTime()
 	b.RunParallel(func(pb *testing.PB) {
-		r := gen.NewRand(seed.Add(1), 9)
+		r := gen.NewRand(benchSeeds.Add(1), 9)
 		var k []byte
 		for pb.Next() {
 			k = keys.Append(k[:0], int64(r.Uint64n(benchRecords)))
@@ -181,4 +236,14 @@ func BenchmarkScan(b *testing.B) {
 			}
 		}
 	})
+	b.StopTimer()
+	reportCPU(b, cpu)
+}
+
+// reportCPU reports the process's CPU time since start per operation
+// (background work included): see cpuTime.
+func reportCPU(b *testing.B, start time.Duration) {
+	if start > 0 && b.N > 0 {
+		b.ReportMetric(float64(cpuTime()-start)/float64(b.N), "cpu-ns/op")
+	}
 }

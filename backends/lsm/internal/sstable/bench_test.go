@@ -3,6 +3,7 @@ package sstable
 import (
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/lightningdb/lightning/backends/lsm/internal/base"
 	"github.com/lightningdb/lightning/engine"
@@ -57,6 +58,7 @@ func BenchmarkGet(b *testing.B) {
 		b.Run(tc.name+"/hit", func(b *testing.B) {
 			b.ReportAllocs()
 			i := 0
+			cpu := cpuTime()
 			for b.Loop() {
 				e := es[(i*7919)%len(es)]
 				if _, _, found, err := rd.Get(e.key.UserKey, base.MaxSeq); !found || err != nil {
@@ -64,6 +66,7 @@ func BenchmarkGet(b *testing.B) {
 				}
 				i++
 			}
+			reportCPU(b, cpu)
 		})
 		b.Run(tc.name+"/miss-filtered", func(b *testing.B) {
 			b.ReportAllocs()
@@ -93,6 +96,7 @@ func BenchmarkIter(b *testing.B) {
 			it := rd.NewIter(nil, nil)
 			defer it.Close()
 			ok := false
+			cpu := cpuTime()
 			for b.Loop() {
 				if !ok {
 					if dir == "forward" {
@@ -108,6 +112,7 @@ func BenchmarkIter(b *testing.B) {
 					ok = it.Prev()
 				}
 			}
+			reportCPU(b, cpu)
 			_ = es
 		})
 	}
@@ -127,5 +132,13 @@ func BenchmarkWriter(b *testing.B) {
 				writeTable(b, fs, "w.sst", es, WriterOptions{Compression: codec})
 			}
 		})
+	}
+}
+
+// reportCPU reports the process's CPU time since start per operation: see
+// cpuTime.
+func reportCPU(b *testing.B, start time.Duration) {
+	if start > 0 && b.N > 0 {
+		b.ReportMetric(float64(cpuTime()-start)/float64(b.N), "cpu-ns/op")
 	}
 }
