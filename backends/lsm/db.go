@@ -44,7 +44,7 @@ type DB struct {
 	tc     *tableCache
 	comps  [manifest.NumLevels]*compress.Compressor // per output level; shared by levels of one codec
 	wopts  sstable.WriterOptions
-	rstats sstable.Stats
+	rstats *sstable.Stats
 	rate   *rateLimiter // nil: compactions are not limited
 
 	// commitMu serializes the admission of writes: memtable room,
@@ -109,6 +109,7 @@ func Open(dir string, opts *engine.Options) (*DB, error) {
 		dir: dir, walDir: filepath.Join(dir, WALDir), fs: o.FS, opts: o, set: set,
 		snapshots: map[uint64]int{},
 		reads:     newReadCounters(),
+		rstats:    sstable.NewStats(),
 		cleanCh:   make(chan struct{}, 1),
 		done:      make(chan struct{}),
 	}
@@ -320,7 +321,7 @@ func (d *DB) initTables() error {
 		Checksum:         kind,
 	}
 	d.tc = newTableCache(d.fs, d.dir, d.set.MaxOpenFiles, sstable.ReaderOptions{
-		Cache: d.bcache, PinIndex: d.set.PinIndex, Stats: &d.rstats,
+		Cache: d.bcache, PinIndex: d.set.PinIndex, Stats: d.rstats,
 	})
 	if d.set.RateLimit > 0 {
 		d.rate = &rateLimiter{rate: float64(d.set.RateLimit)}
@@ -573,7 +574,9 @@ func (d *DB) Close() error {
 		}
 	}
 	d.mu.Lock()
-	d.rs.Load().release()
+	if rs := d.rs.Swap(nil); rs != nil {
+		rs.retire()
+	}
 	d.addObsolete(d.current.Release())
 	d.mu.Unlock()
 	d.tc.close()

@@ -21,6 +21,7 @@ import (
 type Iterator struct {
 	d            *DB
 	rs           *readState
+	rsShard      int
 	seq          uint64
 	lower, upper []byte
 	m            *mergingIter
@@ -36,9 +37,9 @@ type Iterator struct {
 var _ engine.Iterator = (*Iterator)(nil)
 
 // newIter builds an iterator over rs at seq; it takes over the caller's
-// reference to rs.
-func (d *DB) newIter(rs *readState, seq uint64, opts engine.IterOptions) *Iterator {
-	it := &Iterator{d: d, rs: rs, seq: seq}
+// pin of rs (shard from acquire).
+func (d *DB) newIter(rs *readState, shard int, seq uint64, opts engine.IterOptions) *Iterator {
+	it := &Iterator{d: d, rs: rs, rsShard: shard, seq: seq}
 	if opts.Lower != nil {
 		it.lower = append([]byte{}, opts.Lower...)
 	}
@@ -267,6 +268,6 @@ func (it *Iterator) Close() error {
 	if it.err == nil {
 		it.err = err
 	}
-	it.rs.release()
+	it.rs.release(it.rsShard)
 	return it.err
 }

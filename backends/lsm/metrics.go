@@ -46,6 +46,7 @@ type stats struct {
 func (d *DB) Metrics() engine.Metrics {
 	s := &d.stats
 	gets, tables, rowHits := d.reads.sums()
+	rs := d.rstats.Counts()
 	m := engine.Metrics{
 		Backend:          "lsm",
 		Checksum:         checksum.Implementation(d.wopts.Checksum),
@@ -56,8 +57,8 @@ func (d *DB) Metrics() engine.Metrics {
 		Iterators:        s.iterators.Load(),
 		UserBytesWritten: s.userBytes.Load(),
 		DiskBytesWritten: s.flushBytes.Load() + s.compactBytesWritten.Load(),
-		CacheHits:        d.rstats.CacheHits.Load(),
-		CacheMisses:      d.rstats.CacheMisses.Load(),
+		CacheHits:        rs.CacheHits,
+		CacheMisses:      rs.CacheMisses,
 		Flushes:          s.flushes.Load(),
 		Compactions:      s.compactions.Load() + s.moves.Load(),
 		Stalls:           s.stalls.Load(),
@@ -80,8 +81,8 @@ func (d *DB) Metrics() engine.Metrics {
 	m.CacheBytes = uint64(cm.BytesUsed)
 	m.Extra["lsm.cache.hit_ratio"] = m.CacheHitRatio()
 	m.Extra["lsm.row_cache.hits"] = float64(rowHits)
-	m.Extra["lsm.bloom.checked"] = float64(d.rstats.FilterChecks.Load())
-	m.Extra["lsm.bloom.useful"] = float64(d.rstats.FilterUseful.Load())
+	m.Extra["lsm.bloom.checked"] = float64(rs.FilterChecks)
+	m.Extra["lsm.bloom.useful"] = float64(rs.FilterUseful)
 	m.Extra["lsm.flush.bytes"] = float64(s.flushBytes.Load())
 	m.Extra["lsm.compaction.bytes_read"] = float64(s.compactBytesRead.Load())
 	m.Extra["lsm.compaction.bytes_written"] = float64(s.compactBytesWritten.Load())

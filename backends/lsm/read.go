@@ -7,57 +7,64 @@ import (
 
 	"github.com/lightningdb/lightning/backends/lsm/internal/bloom"
 	"github.com/lightningdb/lightning/backends/lsm/internal/manifest"
+	"github.com/lightningdb/lightning/backends/lsm/internal/percpu"
 	"github.com/lightningdb/lightning/engine"
 )
 
 // readState is what a read needs, taken at once: the active memtable, the
 // immutable ones (oldest first) and the current Version. A new one is
-// published (under DB.mu) whenever any of them changes; readers take a
-// reference without a lock (acquire), and the last reference to a
-// replaced readState releases its Version.
+// published (under DB.mu) whenever any of them changes. Readers pin it
+// without a lock and without writing a shared cache line (a
+// percpu.RefCount): pin, then check that it is still the published one
+// (else unpin and retry). The replaced readState is retired, and freed
+// (its Version released) when its last reader unpins.
 type readState struct {
 	d    *DB
-	refs atomic.Int32
+	rc   *percpu.RefCount
 	mem  *memTable
 	imms []*memTable
 	v    *manifest.Version
 }
 
-// acquire returns the current readState with a reference, or nil once
-// the DB is closed. A readState whose count reached zero is dead and
-// never revived: it was replaced before its last reference went (so the
-// loop finds the replacement), or the DB closed.
-func (d *DB) acquire() *readState {
+// acquire pins the current readState and returns it with the shard to
+// pass to release, or nil once the DB is closed.
+func (d *DB) acquire() (*readState, int) {
 	for {
 		rs := d.rs.Load()
-		n := rs.refs.Load()
-		if n > 0 {
-			if rs.refs.CompareAndSwap(n, n+1) {
-				return rs
-			}
-			continue
+		if rs == nil {
+			return nil, 0
 		}
-		if d.closed.Load() {
-			return nil
+		s := rs.rc.Acquire()
+		if d.rs.Load() == rs {
+			return rs, s
 		}
+		rs.release(s)
 	}
 }
 
-// release drops a reference.
-func (rs *readState) release() {
-	if rs.refs.Add(-1) == 0 {
-		rs.d.addObsolete(rs.v.Release())
+// release unpins rs (shard s from acquire).
+func (rs *readState) release(s int) {
+	if rs.rc.Release(s) {
+		rs.free()
 	}
 }
+
+// retire marks rs replaced; it is freed once no reader pins it.
+func (rs *readState) retire() {
+	if rs.rc.Retire() {
+		rs.free()
+	}
+}
+
+func (rs *readState) free() { rs.d.addObsolete(rs.v.Release()) }
 
 // publishLocked makes a new readState of d.mem, d.imms and d.current.
 // Under d.mu.
 func (d *DB) publishLocked() {
-	rs := &readState{d: d, mem: d.mem, imms: append([]*memTable(nil), d.imms...), v: d.current}
+	rs := &readState{d: d, rc: percpu.NewRefCount(), mem: d.mem, imms: append([]*memTable(nil), d.imms...), v: d.current}
 	rs.v.Retain()
-	rs.refs.Store(1)
 	if old := d.rs.Swap(rs); old != nil {
-		old.release()
+		old.retire()
 	}
 }
 
@@ -97,11 +104,11 @@ func (d *DB) get(key, dst []byte, seq uint64) (_ []byte, tables int, _ error) {
 	if len(key) == 0 {
 		return dst, 0, engine.ErrNotFound
 	}
-	rs := d.acquire()
+	rs, shard := d.acquire()
 	if rs == nil {
 		return dst, 0, fmt.Errorf("lsm: Get: %w", engine.ErrClosed)
 	}
-	defer rs.release()
+	defer rs.release(shard)
 	if v, kind, ok := rs.mem.sl.Get(key, seq); ok {
 		return found(dst, v, kind, 0)
 	}
@@ -174,11 +181,11 @@ func (d *DB) NewIter(opts engine.IterOptions) (engine.Iterator, error) {
 	// The sequence number first: every batch at or below it is then in
 	// the read state's memtables or tables.
 	seq := d.visible.Load()
-	rs := d.acquire()
+	rs, shard := d.acquire()
 	if rs == nil {
 		return nil, fmt.Errorf("lsm: NewIter: %w", engine.ErrClosed)
 	}
-	return d.newIter(rs, seq, opts), nil
+	return d.newIter(rs, shard, seq, opts), nil
 }
 
 // Snapshot is a read-only view of a DB frozen at a sequence number. It
@@ -229,11 +236,11 @@ func (s *Snapshot) NewIter(opts engine.IterOptions) (engine.Iterator, error) {
 		return nil, err
 	}
 	s.d.stats.iterators.Add(1)
-	rs := s.d.acquire()
+	rs, shard := s.d.acquire()
 	if rs == nil {
 		return nil, fmt.Errorf("lsm: snapshot NewIter: %w", engine.ErrClosed)
 	}
-	return s.d.newIter(rs, s.seq, opts), nil
+	return s.d.newIter(rs, shard, s.seq, opts), nil
 }
 
 // Close releases the snapshot. A second Close returns an error wrapping

@@ -157,6 +157,21 @@ func (i *blockIter) restartOffset(n int) (int, bool) {
 // fits before the restart array.
 func (i *blockIter) header(off int) (shared uint64, unshared, vlen, keyStart int, ok bool) {
 	p := i.data[off:i.restarts]
+	// The common case: three one-byte varints (keys and values under 128
+	// bytes).
+	if len(p) >= 3 && p[0]|p[1]|p[2] < 0x80 {
+		u, v := int(p[1]), int(p[2])
+		if u+v > len(p)-3 {
+			i.fail("entry at %d (key %d, value %d bytes) overruns the block", off, u, v)
+			return
+		}
+		return uint64(p[0]), u, v, off + 3, true
+	}
+	return i.headerSlow(off, p)
+}
+
+// headerSlow is header for multi-byte varints and damaged entries.
+func (i *blockIter) headerSlow(off int, p []byte) (shared uint64, unshared, vlen, keyStart int, ok bool) {
 	s, n1 := binary.Uvarint(p)
 	if n1 <= 0 {
 		i.fail("bad shared length at %d", off)
@@ -358,14 +373,20 @@ func (i *blockIter) SeekGE(target []byte) bool {
 	}
 	// The first restart point whose key is > target; the entry sought is
 	// in the interval before it.
-	n := sort.Search(i.nRestarts, func(n int) bool {
-		k, ok := i.restartKey(n)
-		return !ok || base.CompareEncoded(k, target) > 0
-	})
-	if i.err != nil {
-		return false
+	lo, hi := 0, i.nRestarts
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		k, ok := i.restartKey(m)
+		if !ok {
+			return false
+		}
+		if base.CompareEncoded(k, target) > 0 {
+			hi = m
+		} else {
+			lo = m + 1
+		}
 	}
-	if !i.seekRestart(max(n-1, 0)) {
+	if !i.seekRestart(max(lo-1, 0)) {
 		return false
 	}
 	for base.CompareEncoded(i.key, target) < 0 {

@@ -26,8 +26,8 @@ func TestConcurrentReads(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	var st Stats
-	rd := openTable(t, fs, "t.sst", 1, ReaderOptions{Cache: c, Stats: &st})
+	st := NewStats()
+	rd := openTable(t, fs, "t.sst", 1, ReaderOptions{Cache: c, Stats: st})
 	defer rd.Close()
 
 	ops := 2000
@@ -81,5 +81,5 @@ func TestConcurrentReads(t *testing.T) {
 		t.Error(e)
 	}
 	t.Logf("stats: %d filter checks, %d useful, %d hits, %d misses, %d blocks read",
-		st.FilterChecks.Load(), st.FilterUseful.Load(), st.CacheHits.Load(), st.CacheMisses.Load(), st.BlocksRead.Load())
+		st.Counts().FilterChecks, st.Counts().FilterUseful, st.Counts().CacheHits, st.Counts().CacheMisses, st.Counts().BlocksRead)
 }

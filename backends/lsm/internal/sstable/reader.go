@@ -9,6 +9,7 @@ import (
 
 	"github.com/lightningdb/lightning/backends/lsm/internal/base"
 	"github.com/lightningdb/lightning/backends/lsm/internal/bloom"
+	"github.com/lightningdb/lightning/backends/lsm/internal/percpu"
 	"github.com/lightningdb/lightning/engine"
 	"github.com/lightningdb/lightning/engine/cache"
 	"github.com/lightningdb/lightning/engine/checksum"
@@ -33,9 +34,7 @@ type ReaderOptions struct {
 	// decompressor admitting any block a Writer can write.
 	Compressor *compress.Compressor
 	// Stats, if set, receives the Reader's counters. One Stats may be
-	// shared by many Readers (the LSM aggregates them that way); its
-	// counters are atomic, which costs a contended cache line per
-	// increment when many goroutines share it.
+	// shared by many Readers.
 	Stats *Stats
 
 	// noVerify skips block checksum verification and the footer CRC. Only
@@ -44,18 +43,61 @@ type ReaderOptions struct {
 	noVerify bool
 }
 
-// Stats counts what Readers do. All fields are atomic; read them with
-// Load. A Stats must not be copied after first use.
+// Stats counts what Readers do. One Stats may be shared by many Readers
+// (the LSM aggregates them that way): its counters are sharded per P
+// (package percpu), so that concurrent Gets on different cores do not
+// write one shared cache line. Create it with NewStats; a nil *Stats
+// counts nothing.
 type Stats struct {
+	c *percpu.Counters
+}
+
+// Counter numbers in Stats.
+const (
+	statFilterChecks = iota
+	statFilterUseful
+	statCacheHits
+	statCacheMisses
+	statBlocksRead
+	statBytesRead
+)
+
+// NewStats returns zeroed counters.
+func NewStats() *Stats { return &Stats{c: percpu.NewCounters()} }
+
+func (s *Stats) add(i int, delta uint64) {
+	if s != nil {
+		s.c.Add(i, delta)
+	}
+}
+
+// StatCounts is a copy of the counters of a Stats.
+type StatCounts struct {
 	// FilterChecks counts Gets that consulted a bloom filter.
-	FilterChecks atomic.Uint64
+	FilterChecks uint64
 	// FilterUseful counts Gets the filter answered alone ("absent").
-	FilterUseful atomic.Uint64
+	FilterUseful uint64
 	// CacheHits and CacheMisses count block lookups in the block cache.
-	CacheHits, CacheMisses atomic.Uint64
+	CacheHits, CacheMisses uint64
 	// BlocksRead and BytesRead count blocks read from files (cache misses
 	// and reads without a cache), trailers included.
-	BlocksRead, BytesRead atomic.Uint64
+	BlocksRead, BytesRead uint64
+}
+
+// Counts returns the totals. Each includes every count made by a call
+// that returned before Counts started.
+func (s *Stats) Counts() StatCounts {
+	if s == nil {
+		return StatCounts{}
+	}
+	return StatCounts{
+		FilterChecks: s.c.Sum(statFilterChecks),
+		FilterUseful: s.c.Sum(statFilterUseful),
+		CacheHits:    s.c.Sum(statCacheHits),
+		CacheMisses:  s.c.Sum(statCacheMisses),
+		BlocksRead:   s.c.Sum(statBlocksRead),
+		BytesRead:    s.c.Sum(statBytesRead),
+	}
 }
 
 var defaultCompressor = sync.OnceValues(func() (*compress.Compressor, error) {
@@ -197,10 +239,8 @@ func (r *Reader) readRaw(h handle) ([]byte, error) {
 	if err := r.readAt(buf, int64(h.offset)); err != nil {
 		return nil, err
 	}
-	if s := r.opts.Stats; s != nil {
-		s.BlocksRead.Add(1)
-		s.BytesRead.Add(h.length)
-	}
+	r.opts.Stats.add(statBlocksRead, 1)
+	r.opts.Stats.add(statBytesRead, h.length)
 	var stored []byte
 	var cb byte
 	if r.opts.noVerify {
@@ -232,14 +272,10 @@ func (r *Reader) readBlock(h handle) ([]byte, error) {
 	c := r.opts.Cache
 	if c != nil {
 		if b, ok := c.Get(r.fileNum, h.offset); ok {
-			if s := r.opts.Stats; s != nil {
-				s.CacheHits.Add(1)
-			}
+			r.opts.Stats.add(statCacheHits, 1)
 			return b, nil
 		}
-		if s := r.opts.Stats; s != nil {
-			s.CacheMisses.Add(1)
-		}
+		r.opts.Stats.add(statCacheMisses, 1)
 	}
 	b, err := r.readRaw(h)
 	if err != nil {
@@ -305,14 +341,9 @@ func (r *Reader) GetHashed(userKey []byte, hash uint64, seq uint64) (value []byt
 		return nil, 0, false, fmt.Errorf("sstable: %s: %w", r.name, engine.ErrClosed)
 	}
 	if r.hasFilter {
-		s := r.opts.Stats
-		if s != nil {
-			s.FilterChecks.Add(1)
-		}
+		r.opts.Stats.add(statFilterChecks, 1)
 		if !r.filter.MayContainHash(hash) {
-			if s != nil {
-				s.FilterUseful.Add(1)
-			}
+			r.opts.Stats.add(statFilterUseful, 1)
 			return nil, 0, false, nil
 		}
 	}

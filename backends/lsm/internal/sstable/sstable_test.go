@@ -427,13 +427,13 @@ func TestCacheAndStats(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	var st Stats
-	rd := openTable(t, fs, "t.sst", 3, ReaderOptions{Cache: c, Stats: &st})
+	st := NewStats()
+	rd := openTable(t, fs, "t.sst", 3, ReaderOptions{Cache: c, Stats: st})
 	defer rd.Close()
 	c.Wait()
 
 	// Absent keys the filter rejects: no block touched.
-	before := st.BlocksRead.Load() + st.CacheHits.Load() + st.CacheMisses.Load()
+	before := st.Counts().BlocksRead + st.Counts().CacheHits + st.Counts().CacheMisses
 	rejected := 0
 	for i := range 1000 {
 		k := []byte(fmt.Sprintf("absent-%d", i))
@@ -447,10 +447,10 @@ func TestCacheAndStats(t *testing.T) {
 	if rejected < 950 {
 		t.Errorf("filter rejected only %d of 1000 absent keys", rejected)
 	}
-	if got := st.FilterUseful.Load(); got != uint64(rejected) || st.FilterChecks.Load() != uint64(rejected) {
-		t.Errorf("FilterUseful %d, FilterChecks %d, want %d", got, st.FilterChecks.Load(), rejected)
+	if got := st.Counts().FilterUseful; got != uint64(rejected) || st.Counts().FilterChecks != uint64(rejected) {
+		t.Errorf("FilterUseful %d, FilterChecks %d, want %d", got, st.Counts().FilterChecks, rejected)
 	}
-	if after := st.BlocksRead.Load() + st.CacheHits.Load() + st.CacheMisses.Load(); after != before {
+	if after := st.Counts().BlocksRead + st.Counts().CacheHits + st.Counts().CacheMisses; after != before {
 		t.Errorf("filtered Gets touched %d blocks", after-before)
 	}
 
@@ -464,13 +464,13 @@ func TestCacheAndStats(t *testing.T) {
 	}
 	get()
 	c.Wait()
-	reads := st.BlocksRead.Load()
+	reads := st.Counts().BlocksRead
 	get()
-	if st.BlocksRead.Load() != reads {
-		t.Errorf("second pass read %d blocks from the file despite a large cache", st.BlocksRead.Load()-reads)
+	if st.Counts().BlocksRead != reads {
+		t.Errorf("second pass read %d blocks from the file despite a large cache", st.Counts().BlocksRead-reads)
 	}
-	if st.CacheHits.Load() == 0 || st.BytesRead.Load() == 0 {
-		t.Errorf("stats: %d hits, %d bytes read", st.CacheHits.Load(), st.BytesRead.Load())
+	if st.Counts().CacheHits == 0 || st.Counts().BytesRead == 0 {
+		t.Errorf("stats: %d hits, %d bytes read", st.Counts().CacheHits, st.Counts().BytesRead)
 	}
 
 	// Dropping the file from the cache only costs reads.
