@@ -19,7 +19,7 @@ type levelIter struct {
 	lower, upper []byte
 
 	idx int // index of the open file, or -1
-	ent *tableEntry
+	ent tableRef
 	it  *sstable.Iter
 	err error
 }
@@ -36,9 +36,9 @@ func (l *levelIter) closeFile() {
 		}
 		l.it = nil
 	}
-	if l.ent != nil {
+	if l.ent.e != nil {
 		l.tc.release(l.ent)
-		l.ent = nil
+		l.ent = tableRef{}
 	}
 	l.idx = -1
 }

@@ -156,12 +156,12 @@ func (d *DB) get(key, dst []byte, seq uint64) (_ []byte, tables int, _ error) {
 
 // getTable looks key up in one table.
 func (d *DB) getTable(f *manifest.FileMeta, key []byte, h, seq uint64) ([]byte, engine.Kind, bool, error) {
-	e, err := d.tc.get(f.FileNum)
+	t, err := d.tc.get(f.FileNum)
 	if err != nil {
 		return nil, 0, false, err
 	}
-	v, kind, ok, err := e.r.GetHashed(key, h, seq)
-	d.tc.release(e)
+	v, kind, ok, err := t.r.GetHashed(key, h, seq)
+	d.tc.release(t)
 	return v, kind, ok, err
 }
 
