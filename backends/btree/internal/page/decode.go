@@ -33,8 +33,9 @@ func (l *Layout) Check(p []byte, want Ref, typ Type) (Header, error) {
 
 // Validate checks the structure of a page whose checksum and header were
 // checked: every slot, cell, length and reference lies inside the page and
-// follows the format's rules, and keys are in order. It does not follow
-// references.
+// follows the format's rules, keys are in order, and the slots and cells
+// together fit the page (so that cells cannot overlap so as to hold more
+// than a page). It does not follow references.
 func (l *Layout) Validate(p []byte, h Header) error {
 	if h.Flags != 0 {
 		return l.corrupt(h.ID, "unknown flags %#x", h.Flags)
@@ -61,7 +62,21 @@ func (l *Layout) Validate(p []byte, h Header) error {
 // written by some checkpoint.
 func refOK(r Ref) bool { return r.ID >= 2 && r.LSN != 0 }
 
-// parseKey reads a key part at off; end is the page length.
+// keyAt reads the well-formed key part at off of a validated page or an
+// image (whose Refs may be pending, which parseKey rejects).
+func (l *Layout) keyAt(p []byte, off int, ovf bool) (inline []byte, klen int, ref Ref, next int) {
+	n, w := binary.Uvarint(p[off:])
+	off += w
+	klen = int(n)
+	if ovf {
+		inline = p[off : off+l.maxInlineKey : off+l.maxInlineKey]
+		off += l.maxInlineKey
+		return inline, klen, getRef(p[off:]), off + refSize
+	}
+	return p[off : off+klen : off+klen], klen, Ref{}, off + klen
+}
+
+// parseKey reads and checks a key part at off of a page read from disk.
 func (l *Layout) parseKey(p []byte, off int, ovf bool) (inline []byte, klen int, ref Ref, next int, ok bool) {
 	n, w := binary.Uvarint(p[off:])
 	if w <= 0 || n == 0 || n > MaxKeyLen {
@@ -110,6 +125,7 @@ func (l *Layout) validateNode(p []byte, h Header, leaf bool) error {
 		return l.corrupt(h.ID, "%s count %d overflows the page", what, n)
 	}
 	var prev []byte
+	total := cells // slots and cells: at most the page, as in a page a checkpoint writes
 	for i := 0; i < n; i++ {
 		off := int(binary.LittleEndian.Uint16(p[base+2*i:]))
 		if off < cells || off >= len(p) {
@@ -152,11 +168,19 @@ func (l *Layout) validateNode(p []byte, h Header, leaf bool) error {
 				if next+refSize > len(p) || !refOK(getRef(p[next:])) {
 					return l.corrupt(h.ID, "leaf cell %d: bad value reference", i)
 				}
+				next += refSize
 			} else if next+vlen > len(p) {
 				return l.corrupt(h.ID, "leaf cell %d: value overflows the page", i)
+			} else {
+				next += vlen
 			}
 		} else if next+refSize > len(p) || !refOK(getRef(p[next:])) {
 			return l.corrupt(h.ID, "branch cell %d: bad child reference", i)
+		} else {
+			next += refSize
+		}
+		if total += next - off; total > len(p) {
+			return l.corrupt(h.ID, "%s cells overlap: %d bytes of slots and cells in a page of %d", what, total, len(p))
 		}
 	}
 	return nil
@@ -221,15 +245,23 @@ type Cell struct {
 	ValueRef Ref
 	// Child is the child to the right of the key (branch cells).
 	Child Ref
+	// Tombstone marks a deleted key in a delta image (never on disk).
+	Tombstone bool
 }
 
 // LeafCell decodes entry i of a validated leaf page.
 func (l *Layout) LeafCell(p []byte, i int) Cell {
-	off := int(binary.LittleEndian.Uint16(p[HeaderSize+2*i:]))
+	return l.LeafCellAt(p, int(binary.LittleEndian.Uint16(p[HeaderSize+2*i:])))
+}
+
+// LeafCellAt decodes the well-formed leaf cell at byte off of p (a
+// validated page, an image, or the bytes of one cell with off 0).
+func (l *Layout) LeafCellAt(p []byte, off int) Cell {
 	flags := p[off]
 	var c Cell
 	var next int
-	c.Key, c.KeyLen, c.KeyRef, next, _ = l.parseKey(p, off+1, flags&flagKeyOverflow != 0)
+	c.Key, c.KeyLen, c.KeyRef, next = l.keyAt(p, off+1, flags&flagKeyOverflow != 0)
+	c.Tombstone = flags&flagTombstone != 0
 	v, w := binary.Uvarint(p[next:])
 	next += w
 	c.ValueLen = int(v)
@@ -246,14 +278,19 @@ func (l *Layout) LeafCell(p []byte, i int) Cell {
 // the value.
 func (l *Layout) LeafKey(p []byte, i int) (inline []byte, klen int, ref Ref) {
 	off := int(binary.LittleEndian.Uint16(p[HeaderSize+2*i:]))
-	inline, klen, ref, _, _ = l.parseKey(p, off+1, p[off]&flagKeyOverflow != 0)
+	inline, klen, ref, _ = l.keyAt(p, off+1, p[off]&flagKeyOverflow != 0)
 	return inline, klen, ref
 }
 
 // BranchKey returns key i (0-based, < Count) of a validated branch page.
 func (l *Layout) BranchKey(p []byte, i int) (inline []byte, klen int, ref Ref) {
-	off := int(binary.LittleEndian.Uint16(p[branchBase+2*i:]))
-	inline, klen, ref, _, _ = l.parseKey(p, off+1, p[off]&flagKeyOverflow != 0)
+	return l.BranchKeyAt(p, int(binary.LittleEndian.Uint16(p[branchBase+2*i:])))
+}
+
+// BranchKeyAt returns the key of the well-formed branch cell at byte off
+// of p.
+func (l *Layout) BranchKeyAt(p []byte, off int) (inline []byte, klen int, ref Ref) {
+	inline, klen, ref, _ = l.keyAt(p, off+1, p[off]&flagKeyOverflow != 0)
 	return inline, klen, ref
 }
 
@@ -263,7 +300,7 @@ func (l *Layout) BranchChild(p []byte, i int) Ref {
 		return getRef(p[HeaderSize:])
 	}
 	off := int(binary.LittleEndian.Uint16(p[branchBase+2*(i-1):]))
-	_, _, _, next, _ := l.parseKey(p, off+1, p[off]&flagKeyOverflow != 0)
+	_, _, _, next := l.keyAt(p, off+1, p[off]&flagKeyOverflow != 0)
 	return getRef(p[next:])
 }
 

@@ -248,6 +248,9 @@ func (l *Layout) FreelistCap() int { return (l.PageSize - freelistBase) / 8 }
 const (
 	flagKeyOverflow   = 1 << 0
 	flagValueOverflow = 1 << 1
+	// flagTombstone marks, in an image only (never on disk, where
+	// Validate rejects it), a deleted key: see AppendTombstone.
+	flagTombstone = 1 << 7
 )
 
 // Entry is one leaf entry as the tree holds it in memory and EncodeLeaf
