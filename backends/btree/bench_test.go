@@ -70,8 +70,12 @@ var bench struct {
 	cleanup func()
 }
 
-// TestMain closes the shared benchmark engine and removes its files.
+// TestMain makes every checkpoint of the tests check each page it writes
+// as a reader would (not in benchmarks), and closes the shared benchmark
+// engine and removes its files.
 func TestMain(m *testing.M) {
+	flag.Parse()
+	verifyWrites = flag.Lookup("test.bench").Value.String() == ""
 	code := m.Run()
 	if bench.db != nil {
 		bench.db.Close()
@@ -174,17 +178,23 @@ func BenchmarkSet(b *testing.B) {
 }
 
 // BenchmarkLoad inserts keys in YCSB order into an empty engine (WAL on,
-// no sync, default options), one Set per key: "serial" from one
+// no sync, a cache that holds the data, other options default), one Set
+// per key: "serial" from one
 // goroutine, "parallel" from GOMAXPROCS goroutines sharing the key
 // sequence (the reference load phase).
 func BenchmarkLoad(b *testing.B) {
 	open := func(b *testing.B) (*DB, func()) {
 		fs, dir, cleanup := benchEnv(b, "load")
-		db, err := Open(dir, &engine.Options{FS: fs, Logger: quietLogger{}})
+		db, err := Open(dir, &engine.Options{FS: fs, CacheSize: 1 << 30, Logger: quietLogger{}})
 		if err != nil {
 			b.Fatal(err)
 		}
 		return db, func() {
+			m := db.Metrics()
+			b.ReportMetric(float64(m.DiskBytesWritten)/float64(b.N), "diskB/op")
+			b.ReportMetric(float64(m.StallTime.Nanoseconds())/float64(b.N), "stall-ns/op")
+			b.ReportMetric(float64(m.Flushes), "checkpoints")
+			b.ReportMetric(m.Extra["btree.checkpoint.seconds"], "ckpt-s")
 			if err := db.Close(); err != nil {
 				b.Error(err)
 			}

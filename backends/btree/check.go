@@ -157,9 +157,24 @@ func (c *checker) walk(ref page.Ref, level int, lo, hi []byte) error {
 	if err := c.claim(ref.ID, what); err != nil {
 		return err
 	}
-	n, err := s.decode(p, 0)
-	if err != nil {
-		return err
+	l := &s.pg.l
+	// keys returns the whole key of cell i (read from its run if long).
+	var buf [2][]byte
+	key := func(i int) ([]byte, error) {
+		var inline []byte
+		var klen int
+		var ref page.Ref
+		if level == 0 {
+			c := l.LeafCell(p, i)
+			inline, klen, ref = c.Key, c.KeyLen, c.KeyRef
+		} else {
+			inline, klen, ref = l.BranchKey(p, i)
+		}
+		k, err := s.fullKey(buf[i%2], inline, klen, ref, nil)
+		if err == nil && !ref.IsZero() {
+			buf[i%2] = k
+		}
+		return k, err
 	}
 	inRange := func(i int, key []byte) error {
 		if lo != nil && bytes.Compare(key, lo) < 0 || hi != nil && bytes.Compare(key, hi) >= 0 {
@@ -167,46 +182,58 @@ func (c *checker) walk(ref page.Ref, level int, lo, hi []byte) error {
 		}
 		return nil
 	}
+	n := page.Count(p)
+	var prev []byte
+	for i := 0; i < n; i++ {
+		k, err := key(i)
+		if err != nil {
+			return err
+		}
+		if err := inRange(i, k); err != nil {
+			return err
+		}
+		if i > 0 && bytes.Compare(prev, k) >= 0 {
+			return c.corrupt(ref.ID, "keys %d and %d out of order", i-1, i)
+		}
+		prev = k
+		var kref page.Ref
+		var klen int
+		if level == 0 {
+			cell := l.LeafCell(p, i)
+			if err := c.checkRun(cell.ValueRef, cell.ValueLen, "value run"); err != nil {
+				return err
+			}
+			kref, klen = cell.KeyRef, cell.KeyLen
+		} else {
+			_, klen, kref = l.BranchKey(p, i)
+		}
+		if err := c.checkRun(kref, klen, "key run"); err != nil {
+			return err
+		}
+	}
 	if level == 0 {
 		c.st.LeafPages++
-		for i, e := range n.ents {
-			if err := inRange(i, e.Key); err != nil {
-				return err
-			}
-			if i > 0 && bytes.Compare(n.ents[i-1].Key, e.Key) >= 0 {
-				return c.corrupt(ref.ID, "keys %d and %d out of order", i-1, i)
-			}
-			if err := c.checkRun(e.KeyRef, len(e.Key), "key run"); err != nil {
-				return err
-			}
-			if err := c.checkRun(e.ValueRef, e.ValueLen, "value run"); err != nil {
-				return err
-			}
-		}
-		c.st.Keys += uint64(len(n.ents))
+		c.st.Keys += uint64(n)
 		return nil
 	}
 	c.st.BranchPages++
-	for i, k := range n.keys {
-		if err := inRange(i, k.Key); err != nil {
-			return err
-		}
-		if i > 0 && bytes.Compare(n.keys[i-1].Key, k.Key) >= 0 {
-			return c.corrupt(ref.ID, "keys %d and %d out of order", i-1, i)
-		}
-		if err := c.checkRun(k.KeyRef, len(k.Key), "key run"); err != nil {
-			return err
-		}
-	}
-	for i, kid := range n.kids {
+	for i := 0; i <= n; i++ {
 		clo, chi := lo, hi
 		if i > 0 {
-			clo = n.keys[i-1].Key
+			k, err := key(i - 1)
+			if err != nil {
+				return err
+			}
+			clo = bytes.Clone(k)
 		}
-		if i < len(n.keys) {
-			chi = n.keys[i].Key
+		if i < n {
+			k, err := key(i)
+			if err != nil {
+				return err
+			}
+			chi = bytes.Clone(k)
 		}
-		if err := c.walk(kid.ref, level-1, clo, chi); err != nil {
+		if err := c.walk(l.BranchChild(p, i), level-1, clo, chi); err != nil {
 			return err
 		}
 	}

@@ -8,143 +8,305 @@ import (
 	"github.com/lightningdb/lightning/backends/btree/internal/page"
 )
 
+// verifyWrites makes every checkpoint check each page it writes as a
+// reader would (page.Layout.Check) before writing it. Tests turn it on.
+var verifyWrites = false
+
+// ckptJob is one checkpoint: the version it writes, and what it produced.
+type ckptJob struct {
+	v        *version
+	prev     page.Meta // the last durable meta when it began
+	k        uint64    // its id
+	walLog   uint64
+	gen      uint64   // the nodes of v's tree were made by writes up to gen
+	freed    []uint64 // pages v's tree does not use that prev's state did
+	droppedN [numKinds]uint64
+	start    time.Time
+
+	meta    page.Meta
+	flPages []uint64
+	pages   int
+}
+
 // needsCheckpoint reports whether the current version differs from the
-// last durable checkpoint. The caller holds mu.
+// last durable checkpoint. The caller holds mu; no checkpoint is in
+// flight.
 func (s *store) needsCheckpoint() bool {
 	v := s.cur.Load()
 	return v.root.n != nil || v.root.ref != s.meta.Root || len(s.pg.dropped) > 0 || v.seq != s.meta.LastSeq
 }
 
-// checkpoint writes the current version to the data file without touching
-// any page the last durable meta can reach, then switches the meta:
+// A checkpoint writes one version of the tree to the data file without
+// touching any page the last durable meta can reach, then switches the
+// meta. It has three steps:
 //
-//  1. pages freed by earlier checkpoints that no pinned version can reach
-//     become reusable;
-//  2. every in-memory node (and each large value or long key not yet in a
-//     run) is written to newly allocated pages, children before parents;
-//  3. the free list (free, pending and newly dropped pages) is written to
-//     new pages;
-//  4. the data file is synced; the meta of checkpoint k+1 is written to
-//     page (k+1)%2, the one the last meta does not use; the file is synced
-//     again;
-//  5. the pages the new version no longer uses become pending, and the
-//     new version, whose root is a page reference, is published.
+//  1. beginCheckpoint, under mu: take the current version, the pages the
+//     writes since the last checkpoint dropped, and make it the checkpoint
+//     in flight. Writes go on meanwhile, on new nodes (the version's nodes
+//     are immutable), and drop pages into the next checkpoint's list.
+//  2. writeCheckpoint, without mu: release the pages freed by earlier
+//     checkpoints that no pinned version can reach; write every in-memory
+//     node of the version (and the overflow runs of its pending data) to
+//     newly allocated pages, children before parents; write the free list
+//     (free, pending and newly freed pages) to new pages; sync; write the
+//     meta of checkpoint k+1 to page (k+1)%2, the one the last meta does
+//     not use; sync again.
+//  3. finishCheckpoint, under mu: the new meta is the durable one; the
+//     freed pages become pending until no pinned version can reach them;
+//     in the current version every node the checkpoint wrote is replaced
+//     by its page (the node is released to the garbage collector), and
+//     the pages written for nodes the writes replaced meanwhile are
+//     dropped (the next checkpoint frees them).
 //
 // walLog is recorded in the meta: the first WAL segment recovery must
-// replay. The caller holds mu. A failure leaves the store failed (sticky):
-// its in-memory allocation state no longer matches any durable state.
-func (s *store) checkpoint(walLog uint64) error {
+// replay (every record of the version is below it). A failure leaves the
+// store failed (sticky): its allocation state no longer matches any
+// durable state.
+
+// beginCheckpoint starts checkpoint k+1 of the current version. The
+// caller holds mu; no checkpoint is in flight.
+func (s *store) beginCheckpoint(walLog uint64) *ckptJob {
+	j := &ckptJob{
+		v:        s.cur.Load(),
+		prev:     s.meta,
+		k:        s.meta.Checkpoint + 1,
+		walLog:   walLog,
+		gen:      s.gen,
+		freed:    append(slices.Clip(s.pg.dropped), s.freelistPages...),
+		droppedN: s.pg.droppedN,
+		start:    time.Now(),
+	}
+	s.pg.dropped, s.pg.droppedN = nil, [numKinds]uint64{}
+	s.inFlightDirty.Store(s.dirty)
+	s.dirty = 0
+	s.flight = j
+	return j
+}
+
+// checkpointSync runs a whole checkpoint under mu (recovery, Close).
+func (s *store) checkpointSync(walLog uint64) error {
 	if s.failed != nil {
 		return s.failed
 	}
-	start := time.Now()
-	err := s.doCheckpoint(walLog)
-	if err != nil {
-		s.failed = fmt.Errorf("btree: checkpoint failed, the engine must be reopened: %w", err)
-		return s.failed
+	j := s.beginCheckpoint(walLog)
+	if err := s.writeCheckpoint(j); err != nil {
+		return s.failCheckpoint(err)
 	}
-	s.checkpoints.Add(1)
-	s.ckptNanos.Add(uint64(time.Since(start)))
+	s.finishCheckpoint(j)
 	return nil
 }
 
-func (s *store) doCheckpoint(walLog uint64) error {
-	v := s.cur.Load()
-	k := s.meta.Checkpoint + 1
-	s.pg.release(s.readers.oldest(s.meta.Checkpoint))
+// failCheckpoint makes the store failed after a checkpoint's error. The
+// caller holds mu.
+func (s *store) failCheckpoint(err error) error {
+	s.failed = fmt.Errorf("btree: checkpoint failed, the engine must be reopened: %w", err)
+	s.flight = nil
+	s.inFlightDirty.Store(0)
+	s.ckptDone.Broadcast()
+	return s.failed
+}
 
-	cw := ckptWriter{s: s, lsn: k}
-	root, err := cw.write(v.root, v.height-1)
+// writeCheckpoint writes j's version and meta. It runs without mu, but
+// owns the allocation state.
+func (s *store) writeCheckpoint(j *ckptJob) error {
+	pg := &s.pg
+	pg.release(s.readers.oldest(j.prev.Checkpoint))
+	cw := ckptWriter{s: s, lsn: j.k}
+	root, err := cw.write(j.v.root, j.v.height-1)
 	if err != nil {
 		return err
 	}
 
 	// The free list: everything not in the new tree.
-	count := func() int { return s.pg.freeCount() + len(s.pg.dropped) + len(s.freelistPages) }
-	flCap := s.pg.l.FreelistCap()
+	count := func() int { return pg.freeCount() + len(j.freed) }
+	flCap := pg.l.FreelistCap()
 	var flPages []uint64
 	for len(flPages) < (count()+flCap-1)/flCap {
-		flPages = append(flPages, s.pg.alloc())
+		flPages = append(flPages, pg.alloc())
 	}
-	freed := append(slices.Clip(s.pg.dropped), s.freelistPages...)
-	ids := slices.Clone(s.pg.free)
-	for _, b := range s.pg.pending {
+	ids := slices.Clone(pg.free)
+	for _, b := range pg.pending {
 		ids = append(ids, b.ids...)
 	}
-	ids = append(ids, freed...)
+	ids = append(ids, j.freed...)
 	slices.Sort(ids)
 	var head page.Ref
-	for j := len(flPages) - 1; j >= 0; j-- {
-		chunk := ids[j*flCap : min((j+1)*flCap, len(ids))]
-		buf := make([]byte, s.pg.l.PageSize)
-		if err := s.pg.l.EncodeFreelist(buf, flPages[j], k, head, chunk); err != nil {
+	for i := len(flPages) - 1; i >= 0; i-- {
+		chunk := ids[i*flCap : min((i+1)*flCap, len(ids))]
+		buf := make([]byte, pg.l.PageSize)
+		if err := pg.l.EncodeFreelist(buf, flPages[i], j.k, head, chunk); err != nil {
 			return err
 		}
-		if err := cw.writePage(flPages[j], buf); err != nil {
+		if err := cw.writePage(flPages[i], buf); err != nil {
 			return err
 		}
-		head = page.Ref{ID: flPages[j], LSN: k}
+		head = page.Ref{ID: flPages[i], LSN: j.k}
 	}
-	if err := s.pg.f.Sync(); err != nil {
+	if err := cw.flush(); err != nil {
+		return err
+	}
+	if err := pg.f.Sync(); err != nil {
 		return err
 	}
 
+	v := j.v
 	m := page.Meta{
-		Checkpoint: k,
-		PageSize:   s.pg.l.PageSize,
-		Checksum:   s.pg.l.Kind,
+		Checkpoint: j.k,
+		PageSize:   pg.l.PageSize,
+		Checksum:   pg.l.Kind,
 		Root:       root,
 		Height:     v.height,
-		PageCount:  s.pg.pageCount,
+		PageCount:  pg.pageCount,
 		Freelist:   head,
 		FreeCount:  uint64(len(ids)),
 		LastSeq:    v.seq,
-		WALLog:     walLog,
+		WALLog:     j.walLog,
 		Keys:       uint64(v.keys),
 
-		BranchPages:   s.meta.BranchPages + cw.written[kindBranch] - s.pg.droppedN[kindBranch],
-		LeafPages:     s.meta.LeafPages + cw.written[kindLeaf] - s.pg.droppedN[kindLeaf],
-		OverflowPages: s.meta.OverflowPages + cw.written[kindOverflow] - s.pg.droppedN[kindOverflow],
+		BranchPages:   j.prev.BranchPages + cw.written[kindBranch] - j.droppedN[kindBranch],
+		LeafPages:     j.prev.LeafPages + cw.written[kindLeaf] - j.droppedN[kindLeaf],
+		OverflowPages: j.prev.OverflowPages + cw.written[kindOverflow] - j.droppedN[kindOverflow],
 	}
-	buf := make([]byte, s.pg.l.PageSize)
+	buf := make([]byte, pg.l.PageSize)
 	page.EncodeMeta(buf, &m)
-	if err := cw.writePage(k%2, buf); err != nil {
+	if _, err := pg.f.WriteAt(buf, pg.l.Offset(j.k%2)); err != nil {
 		return err
 	}
-	if err := s.pg.f.Sync(); err != nil {
+	cw.pages++
+	pg.bytesWritten.Add(uint64(len(buf)))
+	if err := pg.f.Sync(); err != nil {
 		return err
 	}
 
 	// Durable. Pages of the previous state become pending until no pinned
 	// version can reach them.
-	if len(freed) > 0 {
-		s.pg.pending = append(s.pg.pending, pendingFree{tag: k, ids: freed})
+	if len(j.freed) > 0 {
+		pg.pending = append(pg.pending, pendingFree{tag: j.k, ids: j.freed})
 	}
-	s.pg.dropped = nil
-	s.pg.droppedN = [numKinds]uint64{}
-	s.freelistPages = flPages
-	s.meta = m
-	s.dirty = 0
-	s.lastCkptPages.Store(uint64(cw.pages))
-	s.ckptPagesWritten.Add(uint64(cw.pages))
-	s.cur.Store(&version{root: child{ref: root}, height: v.height, ckpt: k, seq: v.seq, keys: v.keys})
+	pg.mirror()
+	j.meta, j.flPages, j.pages = m, flPages, cw.pages
 	return nil
 }
 
-// ckptWriter writes the in-memory nodes of a tree during a checkpoint.
+// finishCheckpoint makes j's meta the durable state and publishes the
+// current version with the nodes j wrote replaced by their pages. The
+// caller holds mu.
+func (s *store) finishCheckpoint(j *ckptJob) {
+	s.meta = j.meta
+	s.freelistPages = j.flPages
+	for _, n := range s.replaced {
+		if wn := n.written.Load(); wn != nil {
+			s.pg.drop(wn.ref.ID, n.kind())
+			for _, r := range wn.runs {
+				s.pg.dropRun(r.ref, r.n)
+			}
+		}
+	}
+	clear(s.replaced)
+	s.replaced = s.replaced[:0]
+	v := s.cur.Load()
+	s.gen++
+	root, _ := s.swizzle(v.root, s.gen)
+	s.cur.Store(&version{root: root, height: v.height, ckpt: j.k, seq: v.seq, keys: v.keys})
+	s.flight = nil
+	s.inFlightDirty.Store(0)
+	s.checkpoints.Add(1)
+	s.ckptNanos.Add(uint64(time.Since(j.start)))
+	s.lastCkptPages.Store(uint64(j.pages))
+	s.ckptPagesWritten.Add(uint64(j.pages))
+	s.ckptDone.Broadcast()
+}
+
+// swizzle returns c with every node a checkpoint wrote replaced by its
+// page reference, copying (as write gen) the in-memory nodes above them,
+// and whether anything changed.
+func (s *store) swizzle(c child, gen uint64) (child, bool) {
+	n := c.n
+	if n == nil {
+		return c, false
+	}
+	if wn := n.written.Load(); wn != nil {
+		return child{ref: wn.ref}, true
+	}
+	if n.kids.empty() {
+		return c, false
+	}
+	var kids []*node
+	var p []byte
+	for i := 0; i < n.kids.n; i++ {
+		k := n.kids.at(i)
+		if k == nil {
+			continue
+		}
+		r, changed := s.swizzle(child{n: k}, gen)
+		if !changed {
+			continue
+		}
+		if kids == nil {
+			kids = n.kidSlice()
+			p = slices.Clone(n.p)
+		}
+		kids[i] = r.n
+		if r.n == nil {
+			page.SetRef(p, s.childRefOffset(p, i), r.ref)
+		}
+	}
+	if kids == nil {
+		return c, false
+	}
+	return child{n: &node{gen: gen, p: p, kids: newKidList(kids), big: slices.Clip(n.big), used: n.used}}, true
+}
+
+// ckptWriter writes the in-memory nodes of a tree during a checkpoint,
+// gathering pages with consecutive ids into one write.
 type ckptWriter struct {
 	s       *store
 	lsn     uint64
 	pages   int
 	written [numKinds]uint64
+	wbuf    []byte // pages waiting to be written, consecutive from wfirst
+	wfirst  uint64
+	pend    []int
+	st      readStat
 }
 
+// maxCombined bounds the bytes of consecutive pages written at once.
+const maxCombined = 256 << 10
+
 func (cw *ckptWriter) writePage(id uint64, buf []byte) error {
-	if _, err := cw.s.pg.f.WriteAt(buf, cw.s.pg.l.Offset(id)); err != nil {
+	if verifyWrites {
+		typ := page.ReadHeader(buf).Type
+		for i := 0; i < len(buf)/cw.s.pg.l.PageSize; i++ {
+			ps := cw.s.pg.l.PageSize
+			if _, err := cw.s.pg.l.Check(buf[i*ps:(i+1)*ps], page.Ref{ID: id + uint64(i), LSN: cw.lsn}, typ); err != nil {
+				return fmt.Errorf("btree: checkpoint wrote a bad page: %w", err)
+			}
+		}
+	}
+	ps := uint64(cw.s.pg.l.PageSize)
+	if len(cw.wbuf) > 0 && (id != cw.wfirst+uint64(len(cw.wbuf))/ps || len(cw.wbuf)+len(buf) > maxCombined) {
+		if err := cw.flush(); err != nil {
+			return err
+		}
+	}
+	if len(cw.wbuf) == 0 {
+		cw.wfirst = id
+	}
+	cw.wbuf = append(cw.wbuf, buf...)
+	cw.pages += len(buf) / int(ps)
+	return nil
+}
+
+// flush writes the pages gathered so far.
+func (cw *ckptWriter) flush() error {
+	if len(cw.wbuf) == 0 {
+		return nil
+	}
+	if _, err := cw.s.pg.f.WriteAt(cw.wbuf, cw.s.pg.l.Offset(cw.wfirst)); err != nil {
 		return err
 	}
-	cw.pages += len(buf) / cw.s.pg.l.PageSize
-	cw.s.pg.bytesWritten.Add(uint64(len(buf)))
+	cw.s.pg.bytesWritten.Add(uint64(len(cw.wbuf)))
+	cw.wbuf = cw.wbuf[:0]
 	return nil
 }
 
@@ -162,7 +324,7 @@ func (cw *ckptWriter) writeRun(data []byte) (page.Ref, error) {
 	}
 	cw.written[kindOverflow] += uint64(n)
 	if n == 1 {
-		cw.s.pg.cache.Set(cw.lsn, first, buf)
+		cw.s.pg.cache.put(first, cw.lsn, buf)
 	}
 	return page.Ref{ID: first, LSN: cw.lsn}, nil
 }
@@ -174,59 +336,51 @@ func (cw *ckptWriter) write(c child, level int) (page.Ref, error) {
 	if n == nil {
 		return c.ref, nil
 	}
+	if wn := n.written.Load(); wn != nil {
+		return wn.ref, nil
+	}
 	l := &cw.s.pg.l
-	buf := make([]byte, l.PageSize)
-	if n.leaf() {
-		ents := slices.Clone(n.ents)
-		for i := range ents {
-			e := &ents[i]
-			var err error
-			if !l.KeyInline(len(e.Key)) && e.KeyRef.IsZero() {
-				if e.KeyRef, err = cw.writeRun(e.Key); err != nil {
-					return page.Ref{}, err
-				}
-			}
-			if !l.ValueInline(len(e.Key), e.ValueLen) && e.ValueRef.IsZero() {
-				if e.ValueRef, err = cw.writeRun(e.Value); err != nil {
-					return page.Ref{}, err
-				}
-			}
-		}
-		id := cw.s.pg.alloc()
-		if err := l.EncodeLeaf(buf, id, cw.lsn, ents); err != nil {
+	img, big := n.p, n.big
+	if n.delta() {
+		m, err := cw.s.merged(n, &cw.st)
+		if err != nil {
 			return page.Ref{}, err
 		}
-		cw.written[kindLeaf]++
-		return cw.finish(id, buf)
+		img, big = m.p, m.big
 	}
-	keys := slices.Clone(n.keys)
-	for i := range keys {
-		if !l.KeyInline(len(keys[i].Key)) && keys[i].KeyRef.IsZero() {
-			var err error
-			if keys[i].KeyRef, err = cw.writeRun(keys[i].Key); err != nil {
+	buf := make([]byte, l.PageSize)
+	cw.pend = l.Canonical(buf, img, cw.pend[:0])
+	var runs []runRef
+	for _, off := range cw.pend {
+		i, _ := page.RefAt(buf, off).IsPending()
+		ref, err := cw.writeRun(big[i])
+		if err != nil {
+			return page.Ref{}, err
+		}
+		page.SetRef(buf, off, ref)
+		runs = append(runs, runRef{ref, len(big[i])})
+	}
+	if level > 0 {
+		for i := 0; i < n.kids.n; i++ {
+			k := n.kids.at(i)
+			if k == nil {
+				continue
+			}
+			ref, err := cw.write(child{n: k}, level-1)
+			if err != nil {
 				return page.Ref{}, err
 			}
-		}
-	}
-	kids := make([]page.Ref, len(n.kids))
-	for i, k := range n.kids {
-		var err error
-		if kids[i], err = cw.write(k, level-1); err != nil {
-			return page.Ref{}, err
+			page.SetRef(buf, cw.s.childRefOffset(buf, i), ref)
 		}
 	}
 	id := cw.s.pg.alloc()
-	if err := l.EncodeBranch(buf, id, cw.lsn, n.level, keys, kids); err != nil {
-		return page.Ref{}, err
-	}
-	cw.written[kindBranch]++
-	return cw.finish(id, buf)
-}
-
-func (cw *ckptWriter) finish(id uint64, buf []byte) (page.Ref, error) {
+	l.Seal(buf, id, cw.lsn)
 	if err := cw.writePage(id, buf); err != nil {
 		return page.Ref{}, err
 	}
-	cw.s.pg.cache.Set(cw.lsn, id, buf)
-	return page.Ref{ID: id, LSN: cw.lsn}, nil
+	cw.s.pg.cache.put(id, cw.lsn, buf)
+	cw.written[nodeKind(level)]++
+	ref := page.Ref{ID: id, LSN: cw.lsn}
+	n.written.Store(&writtenNode{ref: ref, runs: runs})
+	return ref, nil
 }

@@ -51,8 +51,8 @@ type DB struct {
 	stop chan struct{} // closed by Close to stop the timer goroutine
 	bg   sync.WaitGroup
 
-	gets, sets, deletes, batches, iters, userBytes atomic.Uint64
-	stalls, stallNanos                             atomic.Uint64
+	sets, deletes, batches, iters, userBytes atomic.Uint64
+	stalls, stallNanos                       atomic.Uint64
 }
 
 var _ engine.Engine = (*DB)(nil)
@@ -100,9 +100,9 @@ func Open(dir string, opts *engine.Options) (*DB, error) {
 	return db, nil
 }
 
-// checkpointTimer checkpoints when dirty data has waited interval since
-// the last checkpoint. A failure is kept (sticky, or as delErr) and
-// reported by the next write, Flush or Close.
+// checkpointTimer starts a checkpoint when dirty data has waited
+// interval since the last one ended. A failure is kept (sticky, or as
+// delErr) and reported by the next write, Flush or Close.
 func (db *DB) checkpointTimer(interval time.Duration) {
 	defer db.bg.Done()
 	t := time.NewTicker(max(interval/4, time.Millisecond))
@@ -115,8 +115,8 @@ func (db *DB) checkpointTimer(interval time.Duration) {
 		}
 		s := db.s
 		s.mu.Lock()
-		if !db.closed.Load() && s.failed == nil && time.Since(db.lastCkpt) >= interval && s.needsCheckpoint() {
-			_ = db.checkpointLocked() // kept in s.failed or db.delErr
+		if !db.closed.Load() && s.failed == nil && s.flight == nil && time.Since(db.lastCkpt) >= interval && s.needsCheckpoint() {
+			_ = db.startCheckpointLocked() // kept in s.failed
 		}
 		s.mu.Unlock()
 	}
@@ -172,7 +172,7 @@ func (db *DB) replay(walDir string) error {
 		// Keep memory bounded while replaying a long log: checkpoint
 		// (the WAL stays as it is, and is replayed from the same point).
 		if !db.readOnly && s.dirty >= db.opts.MemTableSize {
-			return s.checkpoint(s.meta.WALLog)
+			return s.checkpointSync(s.meta.WALLog)
 		}
 		return nil
 	})
@@ -317,10 +317,13 @@ func (db *DB) Apply(b *engine.Batch, opts engine.WriteOptions) error {
 
 // commit builds the next version with apply, logs b (with its sequence
 // number set) and publishes the version, all under the writer mutex; a
-// write that fails to build or to log changes nothing. It then
-// checkpoints if the dirty bytes passed Options.MemTableSize, and for a
-// Sync write waits, outside the mutex, until the WAL is durable through
-// the record: concurrent Sync writers share fsyncs (group commit).
+// write that fails to build or to log changes nothing. If the dirty bytes
+// passed Options.MemTableSize it then starts a checkpoint, which runs in
+// the background; if the previous one is still running, the writer first
+// waits for it (a stall), so that dirty memory stays within about twice
+// the budget. For a Sync write it waits, outside the mutex, until the WAL
+// is durable through the record: concurrent Sync writers share fsyncs
+// (group commit).
 func (db *DB) commit(b *engine.Batch, opts engine.WriteOptions, apply func(w *writer) error) error {
 	s := db.s
 	s.mu.Lock()
@@ -349,12 +352,17 @@ func (db *DB) commit(b *engine.Batch, opts engine.WriteOptions, apply func(w *wr
 	s.publish(w, db.seq)
 	var err error
 	if s.dirty >= db.opts.MemTableSize {
-		// This writer, and every writer queued on the mutex, waits for
-		// the checkpoint: counted as a stall.
-		start := time.Now()
-		err = db.checkpointLocked()
-		db.stalls.Add(1)
-		db.stallNanos.Add(uint64(time.Since(start)))
+		if s.flight != nil {
+			start := time.Now()
+			for s.flight != nil {
+				s.ckptDone.Wait()
+			}
+			db.stalls.Add(1)
+			db.stallNanos.Add(uint64(time.Since(start)))
+		}
+		if s.failed == nil && s.dirty >= db.opts.MemTableSize && !db.closed.Load() {
+			err = db.startCheckpointLocked()
+		}
 	}
 	s.mu.Unlock()
 	if err != nil {
@@ -368,41 +376,79 @@ func (db *DB) commit(b *engine.Batch, opts engine.WriteOptions, apply func(w *wr
 	return nil
 }
 
-// checkpointLocked writes a checkpoint if anything changed since the last
-// one, then deletes the WAL segments it made obsolete. Caller holds s.mu.
-func (db *DB) checkpointLocked() error {
+// startCheckpointLocked rotates the WAL and starts a checkpoint of the
+// current version in the background (see store.beginCheckpoint). The
+// caller holds s.mu; no checkpoint is in flight.
+func (db *DB) startCheckpointLocked() error {
 	s := db.s
 	if s.failed != nil {
 		return s.failed
 	}
+	walLog, err := db.log.Rotate()
+	if err != nil {
+		s.failed = fmt.Errorf("btree: rotating the WAL: %w", err)
+		return s.failed
+	}
+	j := s.beginCheckpoint(walLog)
+	db.bg.Add(1)
+	go db.runCheckpoint(j)
+	return nil
+}
+
+// runCheckpoint writes checkpoint j, then, under s.mu, publishes it,
+// writes its marker to the WAL and deletes the WAL segments it made
+// obsolete.
+func (db *DB) runCheckpoint(j *ckptJob) {
+	defer db.bg.Done()
+	s := db.s
+	err := s.writeCheckpoint(j)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err != nil {
+		s.failCheckpoint(err)
+		return
+	}
+	s.finishCheckpoint(j)
+	db.lastCkpt = time.Now()
+	// The marker: an empty batch carrying the checkpoint's last sequence
+	// number, in a segment the checkpoint keeps. If the meta just written
+	// is later damaged, recovery falls back to the older meta, finds the
+	// marker and reports the damage instead of silently losing the writes
+	// between the two checkpoints (whose WAL is about to be deleted).
+	var mk engine.Batch
+	mk.SetSeq(s.meta.LastSeq)
+	if _, err := db.log.WriteRecord(mk.Repr(), false); err != nil {
+		s.failed = fmt.Errorf("btree: writing the checkpoint marker: %w", err)
+		return
+	}
+	if err := db.log.DeleteObsolete(s.meta.WALLog); err != nil {
+		db.delErr = fmt.Errorf("btree: deleting obsolete WAL segments: %w", err)
+	} else {
+		db.delErr = nil
+	}
+}
+
+// checkpointLocked waits for the checkpoint in flight, if any, then
+// writes one more if anything changed, and waits for it. It returns the
+// failure of either, or of deleting obsolete WAL segments. The caller
+// holds s.mu.
+func (db *DB) checkpointLocked() error {
+	s := db.s
+	for s.flight != nil {
+		s.ckptDone.Wait()
+	}
+	if s.failed != nil {
+		return s.failed
+	}
 	if s.needsCheckpoint() {
-		walLog, err := db.log.Rotate()
-		if err != nil {
-			s.failed = fmt.Errorf("btree: rotating the WAL: %w", err)
-			return s.failed
-		}
-		if err := s.checkpoint(walLog); err != nil {
+		if err := db.startCheckpointLocked(); err != nil {
 			return err
 		}
-		db.lastCkpt = time.Now()
-		// The marker: an empty batch carrying the checkpoint's last
-		// sequence number, first in the segment the checkpoint keeps. If
-		// the meta just written is later damaged, recovery falls back to
-		// the older meta, finds the marker and reports the damage instead
-		// of silently losing the writes between the two checkpoints (whose
-		// WAL is about to be deleted).
-		var mk engine.Batch
-		mk.SetSeq(s.meta.LastSeq)
-		if _, err := db.log.WriteRecord(mk.Repr(), false); err != nil {
-			s.failed = fmt.Errorf("btree: writing the checkpoint marker: %w", err)
-			return s.failed
+		for s.flight != nil {
+			s.ckptDone.Wait()
 		}
-	}
-	if upTo := s.meta.WALLog; upTo > 0 {
-		if err := db.log.DeleteObsolete(upTo); err != nil {
-			db.delErr = fmt.Errorf("btree: deleting obsolete WAL segments: %w", err)
-		} else {
-			db.delErr = nil
+		if s.failed != nil {
+			return s.failed
 		}
 	}
 	return db.delErr
@@ -430,7 +476,6 @@ func (db *DB) Get(key, dst []byte) ([]byte, error) {
 	if db.closed.Load() {
 		return dst, engine.ErrClosed
 	}
-	db.gets.Add(1)
 	out, err := db.s.getLatest(key, dst)
 	if err != nil && err != engine.ErrNotFound && db.closed.Load() {
 		return dst, engine.ErrClosed
@@ -481,13 +526,17 @@ func (db *DB) Close() error {
 		return engine.ErrClosed
 	}
 	close(db.stop)
-	db.bg.Wait()
 	s := db.s
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	var errs []error
 	if db.log != nil {
 		errs = append(errs, db.checkpointLocked())
+	}
+	s.mu.Unlock()
+	db.bg.Wait() // the timer, and the last checkpoint's goroutine
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if db.log != nil {
 		if err := db.log.Close(); err != nil {
 			errs = append(errs, fmt.Errorf("btree: closing the WAL: %w", err))
 		}
@@ -507,8 +556,10 @@ func (sn *snapshot) Get(key, dst []byte) ([]byte, error) {
 	if sn.closed.Load() || sn.db.closed.Load() {
 		return dst, engine.ErrClosed
 	}
-	sn.db.gets.Add(1)
-	return sn.db.s.get(sn.v, key, dst)
+	var st readStat
+	out, err := sn.db.s.get(sn.v, key, dst, &st)
+	sn.db.s.reads.add(stripeOf(key), 1, st.hits, st.misses)
+	return out, err
 }
 
 func (sn *snapshot) NewIter(opts engine.IterOptions) (engine.Iterator, error) {

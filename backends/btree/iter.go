@@ -7,14 +7,16 @@ import (
 	"github.com/lightningdb/lightning/engine"
 )
 
-// frame is one level of an iterator's path from the root: an in-memory
-// node or a validated page, and the position in it (a child index in a
-// branch, an entry index in a leaf).
+// frame is one level of an iterator's path from the root: a node's image
+// (an in-memory node's, with its overrides and pending data, or a
+// validated page) and the position in it (a child index in a branch, an
+// entry index in a leaf).
 type frame struct {
-	n   *node
-	p   []byte
-	i   int
-	cnt int // children (branch) or entries (leaf)
+	p    []byte
+	kids *kidList
+	big  [][]byte
+	i    int
+	cnt  int // children (branch) or entries (leaf)
 }
 
 // treeIter walks one pinned version of the tree with a stack of frames
@@ -29,26 +31,31 @@ type treeIter struct {
 	keyBuf []byte
 	valBuf []byte
 	err    error
+	st     readStat
 }
 
 // push descends into c at level and pushes its frame positioned by pos,
 // which gets the frame's count.
 func (it *treeIter) push(c child, level int, pos func(f *frame) error) error {
-	f := frame{n: c.n}
-	if c.n == nil {
-		p, err := it.s.readNode(c.ref, level)
+	var f frame
+	if n := c.n; n != nil {
+		if n.delta() {
+			var err error
+			if n, err = it.s.merged(n, &it.st); err != nil {
+				return err
+			}
+		}
+		f.p, f.kids, f.big = n.p, &n.kids, n.big
+	} else {
+		p, err := it.s.readNode(c.ref, level, &it.st)
 		if err != nil {
 			return err
 		}
 		f.p = p
-		f.cnt = page.Count(p)
-		if level > 0 {
-			f.cnt++
-		}
-	} else if c.n.leaf() {
-		f.cnt = len(c.n.ents)
-	} else {
-		f.cnt = len(c.n.kids)
+	}
+	f.cnt = page.Count(f.p)
+	if level > 0 {
+		f.cnt++
 	}
 	if err := pos(&f); err != nil {
 		return err
@@ -58,12 +65,7 @@ func (it *treeIter) push(c child, level int, pos func(f *frame) error) error {
 }
 
 // childOf returns child i of branch frame f.
-func (it *treeIter) childOf(f *frame) child {
-	if f.n != nil {
-		return f.n.kids[f.i]
-	}
-	return child{ref: it.s.pg.l.BranchChild(f.p, f.i)}
-}
+func (it *treeIter) childOf(f *frame) child { return it.s.kidOf(f.p, f.kids, f.i) }
 
 // descend pushes frames from child c at level down to a leaf, each
 // positioned by pos.
@@ -102,7 +104,7 @@ func (it *treeIter) seek(key []byte, ge bool) bool {
 		case key == nil:
 			f.i = f.cnt - 1
 		case leaf:
-			i, _, err := it.leafSearch(f, key)
+			i, _, err := it.s.searchLeaf(f.p, f.big, key)
 			if err != nil {
 				return err
 			}
@@ -111,7 +113,7 @@ func (it *treeIter) seek(key []byte, ge bool) bool {
 				f.i--
 			}
 		default:
-			i, err := it.branchSearch(f, key)
+			i, err := it.s.searchBranch(f.p, f.big, key)
 			if err != nil {
 				return err
 			}
@@ -130,21 +132,6 @@ func (it *treeIter) seek(key []byte, ge bool) bool {
 		return it.prev()
 	}
 	return it.load()
-}
-
-func (it *treeIter) leafSearch(f *frame, key []byte) (int, bool, error) {
-	if f.n != nil {
-		i, ok := f.n.search(key)
-		return i, ok, nil
-	}
-	return it.s.pageSearch(f.p, key)
-}
-
-func (it *treeIter) branchSearch(f *frame, key []byte) (int, error) {
-	if f.n != nil {
-		return f.n.childIndex(key), nil
-	}
-	return it.s.pageChildIndex(f.p, key)
 }
 
 func (it *treeIter) clear() bool {
@@ -209,35 +196,21 @@ func (it *treeIter) prev() bool {
 // load reads the key and value at the leaf position.
 func (it *treeIter) load() bool {
 	f := &it.stack[len(it.stack)-1]
-	if f.n != nil {
-		e := &f.n.ents[f.i]
-		it.key = e.Key
-		if e.ValueRef.IsZero() {
-			it.val = e.Value
-			return true
-		}
-		v, err := it.s.pg.readRun(it.valBuf[:0], e.ValueRef, e.ValueLen)
+	c := it.s.pg.l.LeafCell(f.p, f.i)
+	if c.KeyRef.IsZero() {
+		it.key = c.Key
+	} else {
+		k, err := it.s.runData(it.keyBuf[:0], c.KeyRef, c.KeyLen, f.big)
 		if err != nil {
 			return it.fail(err)
 		}
-		it.valBuf, it.val = v, v
-		return true
-	}
-	c := it.s.pg.l.LeafCell(f.p, f.i)
-	k, err := it.s.pageKey(it.keyBuf, c.Key, c.KeyLen, c.KeyRef)
-	if err != nil {
-		return it.fail(err)
-	}
-	if c.KeyRef.IsZero() {
-		it.key = k
-	} else {
 		it.keyBuf, it.key = k, k
 	}
 	if c.ValueRef.IsZero() {
 		it.val = c.Value
 		return true
 	}
-	v, err := it.s.pg.readRun(it.valBuf[:0], c.ValueRef, c.ValueLen)
+	v, err := it.s.runData(it.valBuf[:0], c.ValueRef, c.ValueLen, f.big)
 	if err != nil {
 		return it.fail(err)
 	}
@@ -374,6 +347,8 @@ func (it *Iter) Close() error {
 	it.closed = true
 	it.valid = false
 	it.t.clear()
+	st := &it.t.st
+	it.t.s.reads.add(int(st.hits+st.misses), 0, st.hits, st.misses)
 	it.release()
 	return it.t.err
 }

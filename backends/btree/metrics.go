@@ -8,9 +8,12 @@ import (
 )
 
 // Metrics implements engine.Engine. Flushes counts checkpoints; Stalls and
-// StallTime count the checkpoints a write triggered (the dirty bytes
-// passed Options.MemTableSize), which that write and the writers queued
-// behind it waited for. Besides the common fields it reports, in Extra:
+// StallTime count the writes that found the dirty bytes past
+// Options.MemTableSize while the previous checkpoint was still being
+// written, and waited for it (the writers queued behind such a write wait
+// too). MemTableBytes is the dirty bytes: those of the checkpoint being
+// written and those made since it began. Besides the common fields it
+// reports, in Extra:
 //
 //	btree.height                  levels of the current tree
 //	btree.keys                    keys in the current version
@@ -30,6 +33,8 @@ import (
 //	btree.readers                 open iterators and snapshots
 //	btree.read_retries            Gets retried after meeting a page reused under them
 //	btree.cache.hit_ratio         page cache hits / lookups
+//	btree.cache.pages             pages the page cache can hold
+//	btree.cache.evictions         pages the page cache evicted
 //
 // The counts by page type describe the tree as of the last checkpoint
 // (dirty nodes are not pages yet).
@@ -39,7 +44,6 @@ func (db *DB) Metrics() engine.Metrics {
 	m := engine.Metrics{
 		Backend:          Name,
 		Checksum:         checksum.Implementation(s.pg.l.Kind),
-		Gets:             db.gets.Load(),
 		Sets:             db.sets.Load(),
 		Deletes:          db.deletes.Load(),
 		Batches:          db.batches.Load(),
@@ -53,18 +57,19 @@ func (db *DB) Metrics() engine.Metrics {
 	if db.log != nil {
 		m.WALBytes = db.log.Metrics().Bytes
 	}
-	cm := s.pg.cache.Metrics()
-	m.CacheHits, m.CacheMisses, m.CacheBytes = cm.Hits, cm.Misses, uint64(cm.BytesUsed)
+	gets, hits, misses := s.reads.sum()
+	m.Gets, m.CacheHits, m.CacheMisses, m.CacheBytes = gets, hits, misses, uint64(s.pg.cache.bytes())
 	if m.UserBytesWritten > 0 {
 		m.WriteAmp = float64(m.WALBytes+m.DiskBytesWritten) / float64(m.UserBytesWritten)
 	}
 	if m.Gets > 0 {
-		m.ReadAmp = float64(cm.Hits+cm.Misses) / float64(m.Gets)
+		m.ReadAmp = float64(hits+misses) / float64(m.Gets)
 	}
 	s.mu.Lock()
-	total, free, pending, dirty := s.pg.pageCount, len(s.pg.free), s.pg.freeCount()-len(s.pg.free), s.dirty
+	dirty := s.dirty + s.inFlightDirty.Load()
 	meta := s.meta
 	s.mu.Unlock()
+	total, free, pending := uint64(s.pg.nPages.Load()), s.pg.nFree.Load(), s.pg.nPending.Load()
 	m.DiskSize = total * uint64(s.pg.l.PageSize)
 	m.MemTableBytes = uint64(max(dirty, 0))
 	m.Extra = map[string]float64{
@@ -86,6 +91,8 @@ func (db *DB) Metrics() engine.Metrics {
 		"btree.readers":               float64(s.readers.count()),
 		"btree.read_retries":          float64(s.retries.Load()),
 		"btree.cache.hit_ratio":       m.CacheHitRatio(),
+		"btree.cache.pages":           float64(s.pg.cache.capacity()),
+		"btree.cache.evictions":       float64(s.pg.cache.evicted()),
 	}
 	return m
 }

@@ -8,19 +8,21 @@ import (
 
 	"github.com/lightningdb/lightning/backends/btree/internal/page"
 	"github.com/lightningdb/lightning/engine"
-	"github.com/lightningdb/lightning/engine/cache"
 	"github.com/lightningdb/lightning/engine/vfs"
 )
 
 // pager reads and writes the pages of the data file.
 //
 // Reads (read, readRun) are safe for concurrent use. The allocation state
-// (pageCount, free, pending, dropped) belongs to the writer: only code
-// holding the store's writer mutex touches it.
+// (pageCount, free, pending) belongs to the checkpoint in progress (one at
+// a time: the one running, or, between checkpoints, whoever holds the
+// store's writer mutex); dropped and droppedN belong to the writers
+// (under the writer mutex). Metrics read the mirrors nPages, nFree and
+// nPending.
 type pager struct {
 	f     vfs.File
 	l     page.Layout
-	cache *cache.Cache
+	cache *pageCache
 
 	// reuseGen counts the times pages were released for reuse (see
 	// store.releasePending). A lock-free reader that fails to verify a
@@ -28,16 +30,30 @@ type pager struct {
 	// it moved, the failure may be a reused page and the read is retried.
 	reuseGen atomic.Uint64
 
-	// Writer-owned allocation state.
+	// Allocation state.
 	pageCount uint64   // every page id in use is below it
-	free      []uint64 // reusable now, sorted ascending
+	free      []uint64 // reusable now, sorted descending (alloc takes the lowest)
 	pending   []pendingFree
-	dropped   []uint64 // pages the tree stopped using since the last checkpoint
+	dropped   []uint64 // pages the tree stopped using since the last checkpoint began
 	droppedN  [numKinds]uint64
+
+	// Mirrors of the allocation state for Metrics.
+	nPages, nFree, nPending atomic.Int64
 
 	// Counters.
 	pagesRead    atomic.Uint64
 	bytesWritten atomic.Uint64
+}
+
+// readStat counts the page cache hits and misses of one read operation,
+// added to the striped counters once at its end.
+type readStat struct{ hits, misses uint64 }
+
+// mirror updates the allocation mirrors.
+func (p *pager) mirror() {
+	p.nPages.Store(int64(p.pageCount))
+	p.nFree.Store(int64(len(p.free)))
+	p.nPending.Store(int64(p.freeCount() - len(p.free)))
 }
 
 // pendingFree is a batch of pages freed by checkpoint tag: they are not in
@@ -48,16 +64,19 @@ type pendingFree struct {
 }
 
 // read returns the verified page ref, of type typ (0: any), from the cache
-// or the file. The returned slice is shared and must not be modified.
-func (p *pager) read(ref page.Ref, typ page.Type) ([]byte, error) {
-	if b, ok := p.cache.Get(ref.LSN, ref.ID); ok {
+// or the file, counting the hit or miss in st. The returned slice is
+// shared and must not be modified.
+func (p *pager) read(ref page.Ref, typ page.Type, st *readStat) ([]byte, error) {
+	if b, ok := p.cache.get(ref.ID, ref.LSN); ok {
+		st.hits++
 		return b, nil
 	}
+	st.misses++
 	b, err := p.readUncached(ref, typ)
 	if err != nil {
 		return nil, err
 	}
-	p.cache.Set(ref.LSN, ref.ID, b)
+	p.cache.put(ref.ID, ref.LSN, b)
 	return b, nil
 }
 
@@ -98,7 +117,8 @@ func (p *pager) readAt(b []byte, id uint64) error {
 func (p *pager) readRun(dst []byte, ref page.Ref, n int) ([]byte, error) {
 	k := p.l.OverflowPages(n)
 	if k == 1 {
-		b, err := p.read(ref, page.TypeOverflow)
+		var st readStat
+		b, err := p.read(ref, page.TypeOverflow, &st)
 		if err != nil {
 			return dst, err
 		}
@@ -131,8 +151,8 @@ func (p *pager) appendPayload(dst, b []byte, ref page.Ref, idx, n int) ([]byte, 
 	return append(dst, payload...), nil
 }
 
-// alloc returns a page id to write: a free one, or a new one at the end
-// of the file.
+// alloc returns a page id to write: the lowest free one, or a new one at
+// the end of the file.
 func (p *pager) alloc() uint64 {
 	if n := len(p.free); n > 0 {
 		id := p.free[n-1]
@@ -150,13 +170,13 @@ func (p *pager) allocRun(n int) uint64 {
 	if n == 1 {
 		return p.alloc()
 	}
-	// Look for n consecutive ids, from the top of the free set down.
+	// Look for n consecutive ids, lowest first (free is descending).
 	run := 1
 	for i := len(p.free) - 1; i > 0; i-- {
-		if p.free[i-1]+1 == p.free[i] {
+		if p.free[i-1] == p.free[i]+1 {
 			run++
 			if run == n {
-				id := p.free[i-1]
+				id := p.free[i+n-2]
 				p.free = slices.Delete(p.free, i-1, i-1+n)
 				return id
 			}
@@ -195,7 +215,7 @@ func (p *pager) drop(id uint64, kind pageKind) {
 // dropRun records that the tree no longer uses the overflow run ref of n
 // bytes.
 func (p *pager) dropRun(ref page.Ref, n int) {
-	if ref.IsZero() {
+	if _, pending := ref.IsPending(); pending || ref.IsZero() {
 		return
 	}
 	for i := 0; i < p.l.OverflowPages(n); i++ {
@@ -223,7 +243,7 @@ func (p *pager) release(upTo uint64) bool {
 		// Readers must see the new generation before any released page
 		// can be overwritten.
 		p.reuseGen.Add(1)
-		slices.Sort(p.free)
+		sortDesc(p.free)
 	}
 	return moved
 }
@@ -236,4 +256,18 @@ func (p *pager) freeCount() int {
 		n += len(b.ids)
 	}
 	return n
+}
+
+// sortDesc sorts ids in descending order and returns them.
+func sortDesc(ids []uint64) []uint64 {
+	slices.SortFunc(ids, func(a, b uint64) int {
+		switch {
+		case a > b:
+			return -1
+		case a < b:
+			return 1
+		}
+		return 0
+	})
+	return ids
 }

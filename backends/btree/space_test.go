@@ -216,7 +216,7 @@ func TestGetRetriesOnReusedPage(t *testing.T) {
 	write(1)
 	write(2)
 	write(3)
-	if _, err := db.s.get(old, []byte("k0001"), nil); !errors.Is(err, engine.ErrCorruption) {
+	if _, err := db.s.get(old, []byte("k0001"), nil, &readStat{}); !errors.Is(err, engine.ErrCorruption) {
 		t.Fatalf("reading a version whose pages were reused: %v, want a detected mismatch", err)
 	}
 	fired := false

@@ -5,13 +5,11 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
-	"slices"
 	"sync"
 	"sync/atomic"
 
 	"github.com/lightningdb/lightning/backends/btree/internal/page"
 	"github.com/lightningdb/lightning/engine"
-	"github.com/lightningdb/lightning/engine/cache"
 	"github.com/lightningdb/lightning/engine/checksum"
 	"github.com/lightningdb/lightning/engine/vfs"
 )
@@ -39,14 +37,20 @@ type store struct {
 
 	cur     atomic.Pointer[version]
 	readers readerSet
+	reads   readCounters
 
 	// Writer state, guarded by mu.
 	mu            sync.Mutex
+	ckptDone      sync.Cond // on mu: broadcast when a checkpoint ends
 	gen           uint64
 	meta          page.Meta // last durable meta
 	freelistPages []uint64  // pages holding meta's free list
-	dirty         int64     // bytes made dirty since the last checkpoint
+	dirty         int64     // bytes made dirty since the last checkpoint began
 	failed        error     // sticky: a failed checkpoint or write
+	// flight is the checkpoint being written, if any; replaced lists the
+	// nodes of its tree that writes replaced meanwhile (see replacing).
+	flight   *ckptJob
+	replaced []*node
 
 	// Counters.
 	checkpoints      atomic.Uint64
@@ -54,6 +58,7 @@ type store struct {
 	lastCkptPages    atomic.Uint64
 	ckptPagesWritten atomic.Uint64
 	retries          atomic.Uint64 // Gets retried after meeting a reused page
+	inFlightDirty    atomic.Int64  // dirty bytes of the checkpoint being written
 }
 
 // readerSet counts the open iterators and snapshots per checkpoint of the
@@ -127,6 +132,7 @@ type storeConfig struct {
 // (unless read-only), and loads the newest valid meta and its free list.
 func openStore(cfg storeConfig) (*store, error) {
 	s := &store{fs: cfg.fs, path: filepath.Join(cfg.dir, DataFile)}
+	s.ckptDone.L = &s.mu
 	if _, err := cfg.fs.Stat(s.path); vfs.IsNotExist(err) {
 		if cfg.readOnly {
 			return nil, fmt.Errorf("btree: %s does not exist (read-only open)", s.path)
@@ -245,17 +251,13 @@ func (s *store) load(cfg storeConfig) error {
 		return engine.Corruptf(s.path, 0, "meta: %v", err)
 	}
 	s.pg.l = l
-	c, err := cache.NewWithOptions(cache.Options{Capacity: cfg.cacheSize, BlockSize: m.PageSize})
-	if err != nil {
-		return err
-	}
-	s.pg.cache = c
+	s.pg.cache = newPageCache(cfg.cacheSize, m.PageSize)
 	s.meta = *m
 	s.pg.pageCount = m.PageCount
 	if err := s.loadFreelist(); err != nil {
-		c.Close()
 		return err
 	}
+	s.pg.mirror()
 	s.cur.Store(&version{root: child{ref: m.Root}, height: m.Height, ckpt: m.Checkpoint, seq: m.LastSeq, keys: int64(m.Keys)})
 	return nil
 }
@@ -285,13 +287,12 @@ func (s *store) loadFreelist() error {
 		}
 		seen[id] = true
 	}
-	s.pg.free = sortedIDs(ids)
+	s.pg.free = sortDesc(ids)
 	return nil
 }
 
-// close releases the cache and the file.
+// close releases the file.
 func (s *store) close() error {
-	s.pg.cache.Close()
 	return s.pg.f.Close()
 }
 
@@ -306,23 +307,41 @@ func (s *store) newWriter() *writer {
 type writeMark struct {
 	dropped  int
 	droppedN [numKinds]uint64
+	replaced int
 }
 
 func (s *store) mark() writeMark {
-	return writeMark{dropped: len(s.pg.dropped), droppedN: s.pg.droppedN}
+	return writeMark{dropped: len(s.pg.dropped), droppedN: s.pg.droppedN, replaced: len(s.replaced)}
 }
 
 // abort undoes the bookkeeping of a write that failed before publishing:
-// the pages it dropped stay in the tree.
+// the pages it dropped and the nodes it replaced stay in the tree.
 func (s *store) abort(m writeMark) {
 	s.pg.dropped = s.pg.dropped[:m.dropped]
 	s.pg.droppedN = m.droppedN
+	clear(s.replaced[m.replaced:])
+	s.replaced = s.replaced[:m.replaced]
+}
+
+// replacing notes that write w replaces the published node n with a copy,
+// and reports whether n belongs to the tree of the checkpoint in flight.
+// Such a node gets a page (and runs for its pending data) that the tree
+// after that checkpoint does not use: finishCheckpoint drops them. The
+// copy is dirty data of the next checkpoint. The caller holds mu.
+func (s *store) replacing(n *node, w *writer) bool {
+	if j := s.flight; j != nil && n.gen <= j.gen {
+		s.replaced = append(s.replaced, n)
+		w.dirty += int64(len(n.p))
+		return true
+	}
+	return false
 }
 
 // publish makes w's tree the current version, with sequence number seq.
 // The caller holds mu.
 func (s *store) publish(w *writer, seq uint64) {
 	s.dirty += w.dirty
+	s.reads.add(int(w.gen), 0, w.st.hits, w.st.misses)
 	s.cur.Store(&version{root: w.root, height: w.height, ckpt: s.meta.Checkpoint, seq: seq, keys: w.keys})
 }
 
@@ -331,17 +350,19 @@ func (s *store) publish(w *writer, seq uint64) {
 // root; it then fails the page's checks, and the read is retried on the
 // new current version if pages were released meanwhile.
 func (s *store) getLatest(key, dst []byte) ([]byte, error) {
+	var st readStat
 	for attempt := 0; ; attempt++ {
 		g := s.pg.reuseGen.Load()
 		v := s.cur.Load()
 		if testHookGetVersion != nil {
 			testHookGetVersion()
 		}
-		out, err := s.get(v, key, dst)
+		out, err := s.get(v, key, dst, &st)
 		if err != nil && attempt < 100 && errors.Is(err, engine.ErrCorruption) && s.pg.reuseGen.Load() != g {
 			s.retries.Add(1)
 			continue
 		}
+		s.reads.add(stripeOf(key), 1, st.hits, st.misses)
 		return out, err
 	}
 }
@@ -349,9 +370,3 @@ func (s *store) getLatest(key, dst []byte) ([]byte, error) {
 // testHookGetVersion, if set, runs in getLatest between loading the
 // version and reading it (tests use it to reuse pages under a read).
 var testHookGetVersion func()
-
-// sortedIDs sorts ids in place and returns them.
-func sortedIDs(ids []uint64) []uint64 {
-	slices.Sort(ids)
-	return ids
-}

@@ -1,6 +1,7 @@
 package btree
 
 import (
+	"bytes"
 	"slices"
 
 	"github.com/lightningdb/lightning/backends/btree/internal/page"
@@ -9,12 +10,12 @@ import (
 
 // readNode reads the page of a node at level through the cache and checks
 // that it is a node of that level.
-func (s *store) readNode(ref page.Ref, level int) ([]byte, error) {
+func (s *store) readNode(ref page.Ref, level int, st *readStat) ([]byte, error) {
 	typ := page.TypeBranch
 	if level == 0 {
 		typ = page.TypeLeaf
 	}
-	p, err := s.pg.read(ref, typ)
+	p, err := s.pg.read(ref, typ, st)
 	if err != nil {
 		return nil, err
 	}
@@ -24,40 +25,51 @@ func (s *store) readNode(ref page.Ref, level int) ([]byte, error) {
 	return p, nil
 }
 
-// appendValue appends a value (inline bytes, or the overflow run ref of
+// appendValue appends a value (inline bytes, or the overflow data ref of
 // n bytes) to dst.
-func (s *store) appendValue(dst, inline []byte, n int, ref page.Ref) ([]byte, error) {
+func (s *store) appendValue(dst, inline []byte, n int, ref page.Ref, big [][]byte) ([]byte, error) {
 	if ref.IsZero() {
 		return append(dst, inline...), nil
 	}
-	return s.pg.readRun(dst, ref, n)
+	return s.runData(dst, ref, n, big)
 }
 
 // get looks key up in version v and appends its value to dst.
-func (s *store) get(v *version, key, dst []byte) ([]byte, error) {
+func (s *store) get(v *version, key, dst []byte, st *readStat) ([]byte, error) {
 	c, level := v.root, v.height-1
 	if c.isZero() {
 		return dst, engine.ErrNotFound
 	}
 	for {
+		var p []byte
+		var big [][]byte
+		var kids *kidList
 		if n := c.n; n != nil {
-			if n.leaf() {
-				i, ok := n.search(key)
+			if n.delta() {
+				i, ok, err := s.searchLeaf(n.p, n.big, key)
+				if err != nil {
+					return dst, err
+				}
 				if !ok {
+					// Not changed since the delta's base.
+					c = child{n: n.under, ref: n.base}
+					continue
+				}
+				cell := s.pg.l.LeafCell(n.p, i)
+				if cell.Tombstone {
 					return dst, engine.ErrNotFound
 				}
-				e := &n.ents[i]
-				return s.appendValue(dst, e.Value, e.ValueLen, e.ValueRef)
+				return s.appendValue(dst, cell.Value, cell.ValueLen, cell.ValueRef, n.big)
 			}
-			c, level = n.kids[n.childIndex(key)], level-1
-			continue
-		}
-		p, err := s.readNode(c.ref, level)
-		if err != nil {
-			return dst, err
+			p, big, kids = n.p, n.big, &n.kids
+		} else {
+			var err error
+			if p, err = s.readNode(c.ref, level, st); err != nil {
+				return dst, err
+			}
 		}
 		if level == 0 {
-			i, ok, err := s.pageSearch(p, key)
+			i, ok, err := s.searchLeaf(p, big, key)
 			if err != nil {
 				return dst, err
 			}
@@ -65,19 +77,20 @@ func (s *store) get(v *version, key, dst []byte) ([]byte, error) {
 				return dst, engine.ErrNotFound
 			}
 			cell := s.pg.l.LeafCell(p, i)
-			return s.appendValue(dst, cell.Value, cell.ValueLen, cell.ValueRef)
+			return s.appendValue(dst, cell.Value, cell.ValueLen, cell.ValueRef, big)
 		}
-		i, err := s.pageChildIndex(p, key)
+		i, err := s.searchBranch(p, big, key)
 		if err != nil {
 			return dst, err
 		}
-		c, level = child{ref: s.pg.l.BranchChild(p, i)}, level-1
+		c, level = s.kidOf(p, kids, i), level-1
 	}
 }
 
 // writer builds the next version of the tree for one write (a Set, a
 // Delete or a whole batch). It copies the nodes on the paths it changes
-// (path copying); the nodes it made carry its generation and it changes
+// (path copying): a copy shares its image with the original until the
+// write changes it; the nodes it made carry its generation and it changes
 // them in place. The store's writer mutex is held throughout.
 type writer struct {
 	s      *store
@@ -86,65 +99,132 @@ type writer struct {
 	height int
 	keys   int64
 	dirty  int64 // bytes made dirty by this write
+	st     readStat
+	cell   []byte    // scratch: the cell of the entry being written
+	srcs   []cellSrc // scratch: cells being redistributed
+	kbuf   [2][]byte // scratch: separator keys read from overflow data
 }
 
 // own returns a node for c that this write may change: c's node if this
-// write made it, else a copy, or the decoded page (which the tree then no
-// longer uses).
+// write made it, else a copy sharing its image, or a node for c's page
+// (which the tree then no longer uses): an empty delta of a leaf page, a
+// branch sharing the page's bytes.
 func (w *writer) own(c child, level int) (*node, error) {
 	if n := c.n; n != nil {
 		if n.gen == w.gen {
 			return n, nil
 		}
-		m := &node{gen: w.gen, level: n.level, size: n.size}
-		if n.leaf() {
-			m.ents = slices.Clone(n.ents)
-		} else {
-			m.keys = slices.Clone(n.keys)
-			m.kids = slices.Clone(n.kids)
+		inFlight := w.s.replacing(n, w)
+		if level == 0 && !n.delta() {
+			// A delta over n: the write copies a few entries, not the
+			// leaf.
+			m := w.newImage(0, minImage)
+			m.under, m.used = n, w.s.size(n)
+			return m, nil
+		}
+		m := &node{gen: w.gen, p: n.p, base: n.base, under: n.under, kids: n.kids.share(), big: slices.Clip(n.big), used: n.used}
+		if inFlight && !m.base.IsZero() {
+			// The checkpoint writing n frees n's base page: the copy,
+			// which lives on, must not need it.
+			if err := w.merge(m); err != nil {
+				return nil, err
+			}
 		}
 		return m, nil
 	}
-	p, err := w.s.readNode(c.ref, level)
-	if err != nil {
-		return nil, err
-	}
-	n, err := w.s.decode(p, w.gen)
+	p, err := w.s.readNode(c.ref, level, &w.st)
 	if err != nil {
 		return nil, err
 	}
 	w.s.pg.drop(c.ref.ID, nodeKind(level))
-	w.dirty += int64(w.s.pg.l.PageSize)
-	return n, nil
+	if level == 0 {
+		n := w.newImage(0, minImage)
+		n.base, n.used = c.ref, w.s.pg.l.UsedSize(p)
+		return n, nil
+	}
+	w.dirty += int64(len(p))
+	return &node{gen: w.gen, p: p, used: -1}, nil
 }
 
-// newEntry copies key and value into one allocation.
-func newEntry(key, value []byte) page.Entry {
-	buf := make([]byte, len(key)+len(value))
-	copy(buf, key)
-	copy(buf[len(key):], value)
-	return page.Entry{Key: buf[:len(key):len(key)], Value: buf[len(key):], ValueLen: len(value)}
+// ownKid makes child i of the owned branch n a node this write may change
+// and returns it.
+func (w *writer) ownKid(n *node, i int) (*node, error) {
+	c, err := w.own(w.s.kidOf(n.p, &n.kids, i), n.level()-1)
+	if err != nil {
+		return nil, err
+	}
+	n.kids.ensure(n.count() + 1)
+	n.kids.set(i, c)
+	return c, nil
+}
+
+// leafCell returns the leaf cell of key and value: with the key's
+// overflow data keyRef (and keyData, when that Ref is pending) when the
+// entry replaces one with a long key, and with pending Refs to copies of
+// a long key and a large value.
+func (w *writer) leafCell(key, value []byte, keyRef page.Ref, keyData []byte) cellSrc {
+	l := &w.s.pg.l
+	var big [][]byte
+	if !l.KeyInline(len(key)) {
+		switch {
+		case keyRef.IsZero():
+			big = append(big, bytes.Clone(key))
+			keyRef = page.Pending(0)
+			w.dirty += int64(len(key))
+		case keyData != nil:
+			big = append(big, keyData)
+			keyRef = page.Pending(0)
+		}
+	}
+	var valueRef page.Ref
+	if !l.ValueInline(len(key), len(value)) {
+		big = append(big, bytes.Clone(value))
+		valueRef = page.Pending(len(big) - 1)
+		w.dirty += int64(len(value))
+	}
+	w.cell = l.AppendLeafCell(w.cell[:0], key, keyRef, value, len(value), valueRef)
+	return cellSrc{w.cell, big}
+}
+
+// tombstone returns the cell marking key deleted in a delta, with a
+// pending Ref to a copy of a long key.
+func (w *writer) tombstone(key []byte) cellSrc {
+	l := &w.s.pg.l
+	var big [][]byte
+	var ref page.Ref
+	if !l.KeyInline(len(key)) {
+		big = [][]byte{bytes.Clone(key)}
+		ref = page.Pending(0)
+	}
+	return cellSrc{l.AppendTombstone(nil, key, ref), big}
+}
+
+// branchCell returns a new branch cell for key, with a zero child Ref
+// (the child is in memory), and a pending Ref to a copy of a long key.
+func (w *writer) branchCell(key []byte) cellSrc {
+	l := &w.s.pg.l
+	var big [][]byte
+	var ref page.Ref
+	if !l.KeyInline(len(key)) {
+		big = [][]byte{bytes.Clone(key)}
+		ref = page.Pending(0)
+	}
+	return cellSrc{l.AppendBranchCell(nil, key, ref, page.Ref{}), big}
 }
 
 // set stores value under key.
 func (w *writer) set(key, value []byte) error {
-	e := newEntry(key, value)
-	l := &w.s.pg.l
-	if !l.ValueInline(len(key), len(value)) {
-		w.dirty += int64(len(value))
-	}
 	if w.root.isZero() {
-		n := &node{gen: w.gen, ents: []page.Entry{e}}
-		n.size = leafSize(l, n.ents)
+		c := w.leafCell(key, value, page.Ref{}, nil)
+		n := w.build(0, page.Ref{}, []cellSrc{c}, nil)
 		w.root, w.height, w.keys = child{n: n}, 1, w.keys+1
-		w.dirty += int64(l.PageSize)
 		return nil
 	}
 	n, err := w.own(w.root, w.height-1)
 	if err != nil {
 		return err
 	}
-	right, sep, err := w.insert(n, e)
+	right, sep, err := w.insert(n, key, value)
 	if err != nil {
 		return err
 	}
@@ -154,135 +234,236 @@ func (w *writer) set(key, value []byte) error {
 
 // grow installs n as the root, adding a level above it and right if the
 // root split.
-func (w *writer) grow(n, right *node, sep page.BranchKey) {
+func (w *writer) grow(n, right *node, sep cellSrc) {
 	if right == nil {
 		w.root = child{n: n}
 		return
 	}
-	r := &node{gen: w.gen, level: n.level + 1, keys: []page.BranchKey{sep}, kids: []child{{n: n}, {n: right}}}
-	r.size = branchSize(&w.s.pg.l, r.keys)
+	r := w.build(n.level()+1, page.Ref{}, []cellSrc{sep}, []*node{n, right})
 	w.root, w.height = child{n: r}, w.height+1
-	w.dirty += int64(w.s.pg.l.PageSize)
 }
 
-// insert puts e in the subtree of the owned node n. If n had to split,
-// it returns the new right sibling and the key separating them.
-func (w *writer) insert(n *node, e page.Entry) (*node, page.BranchKey, error) {
-	l := &w.s.pg.l
+// insert puts key and value in the subtree of the owned node n. If n had
+// to split, it returns the new right sibling and the cell separating them.
+func (w *writer) insert(n *node, key, value []byte) (*node, cellSrc, error) {
+	s := w.s
 	if n.leaf() {
-		i, found := n.search(e.Key)
-		if found {
-			old := &n.ents[i]
-			w.s.pg.dropRun(old.ValueRef, old.ValueLen)
-			e.Key, e.KeyRef = old.Key, old.KeyRef
-			n.size += l.LeafEntrySize(len(e.Key), e.ValueLen) - l.LeafEntrySize(len(old.Key), old.ValueLen)
-			*old = e
-		} else {
-			n.ents = slices.Insert(n.ents, i, e)
-			n.size += l.LeafEntrySize(len(e.Key), e.ValueLen)
-			w.keys++
-		}
-		if n.size > l.PageSize {
-			right, sep := w.splitLeaf(n, !found && i == len(n.ents)-1)
-			return right, sep, nil
-		}
-		return nil, page.BranchKey{}, nil
+		return w.insertLeaf(n, key, value)
 	}
-	i := n.childIndex(e.Key)
-	c, err := w.own(n.kids[i], n.level-1)
+	i, err := s.searchBranch(n.p, n.big, key)
 	if err != nil {
-		return nil, page.BranchKey{}, err
+		return nil, cellSrc{}, err
 	}
-	n.kids[i] = child{n: c}
-	right, sep, err := w.insert(c, e)
+	c, err := w.ownKid(n, i)
+	if err != nil {
+		return nil, cellSrc{}, err
+	}
+	right, sep, err := w.insert(c, key, value)
 	if err != nil || right == nil {
-		return nil, page.BranchKey{}, err
+		return nil, cellSrc{}, err
 	}
 	return w.addChild(n, i, right, sep)
 }
 
-// addChild inserts right (split off child i) and its separator into the
-// owned branch n, splitting n if it no longer fits.
-func (w *writer) addChild(n *node, i int, right *node, sep page.BranchKey) (*node, page.BranchKey, error) {
-	l := &w.s.pg.l
-	n.keys = slices.Insert(n.keys, i, sep)
-	n.kids = slices.Insert(n.kids, i+1, child{n: right})
-	n.size += l.BranchKeySize(len(sep.Key))
-	if n.size > l.PageSize {
-		r, s := w.splitBranch(n)
-		return r, s, nil
+// insertLeaf puts key and value in the owned leaf n.
+func (w *writer) insertLeaf(n *node, key, value []byte) (*node, cellSrc, error) {
+	s, l := w.s, &w.s.pg.l
+	i, found, err := s.searchLeaf(n.p, n.big, key)
+	if err != nil {
+		return nil, cellSrc{}, err
 	}
-	return nil, page.BranchKey{}, nil
+	used := s.size(n)
+	var c cellSrc
+	switch {
+	case found:
+		old := l.LeafCell(n.p, i)
+		if old.Tombstone {
+			// The key was deleted from the delta's base: a new entry.
+			c = w.leafCell(key, value, page.Ref{}, nil)
+			used += 2 + len(c.b)
+			w.keys++
+			break
+		}
+		s.pg.dropRun(old.ValueRef, old.ValueLen)
+		var keyData []byte
+		if j, ok := old.KeyRef.IsPending(); ok {
+			keyData = n.big[j]
+		}
+		c = w.leafCell(key, value, old.KeyRef, keyData)
+		used += len(c.b) - l.CellAt(n.p, i).Len()
+	case n.delta():
+		bp, bbig, err := s.baseOf(n, &w.st)
+		if err != nil {
+			return nil, cellSrc{}, err
+		}
+		bi, inBase, err := s.searchLeaf(bp, bbig, key)
+		if err != nil {
+			return nil, cellSrc{}, err
+		}
+		if inBase {
+			// The entry replaces the base's, whose long key's run it
+			// keeps using.
+			old := l.LeafCell(bp, bi)
+			s.pg.dropRun(old.ValueRef, old.ValueLen)
+			var keyData []byte
+			if j, ok := old.KeyRef.IsPending(); ok {
+				keyData = bbig[j]
+			}
+			c = w.leafCell(key, value, old.KeyRef, keyData)
+			used += len(c.b) - l.CellAt(bp, bi).Len()
+		} else {
+			c = w.leafCell(key, value, page.Ref{}, nil)
+			used += 2 + len(c.b)
+			w.keys++
+		}
+	default:
+		c = w.leafCell(key, value, page.Ref{}, nil)
+		used += 2 + len(c.b)
+		w.keys++
+	}
+	if n.delta() {
+		// The delta takes the entry; the merged leaf splits if it no
+		// longer fits a page, and a large delta becomes a whole image.
+		if found {
+			w.replaceCell(n, i, c)
+		} else {
+			w.insertCell(n, i, c)
+		}
+		n.used = used
+		if used > l.PageSize {
+			cells, err := s.entries(n, w.srcs[:0], &w.st)
+			if err != nil {
+				return nil, cellSrc{}, err
+			}
+			w.srcs = cells[:0]
+			last, err := s.srcKey(cells[len(cells)-1], true, w.kbuf[0])
+			if err != nil {
+				return nil, cellSrc{}, err
+			}
+			return w.splitLeaf(n, cells, bytes.Equal(last, key))
+		}
+		if n.img > s.mergeAt(n) {
+			return nil, cellSrc{}, w.merge(n)
+		}
+		return nil, cellSrc{}, nil
+	}
+	if used <= l.PageSize {
+		if found {
+			w.replaceCell(n, i, c)
+		} else {
+			w.insertCell(n, i, c)
+		}
+		n.used = used
+		return nil, cellSrc{}, nil
+	}
+	cells := s.cells(n, w.srcs[:0])
+	if found {
+		cells[i] = c
+	} else {
+		cells = slices.Insert(cells, i, c)
+	}
+	w.srcs = cells[:0]
+	return w.splitLeaf(n, cells, !found && i == len(cells)-1)
 }
 
-// leafSplitPoint returns m in [1, len(ents)-1] such that ents[:m] holds
+// addChild inserts right (split off child i) and its separator into the
+// owned branch n, splitting n if it no longer fits.
+func (w *writer) addChild(n *node, i int, right *node, sep cellSrc) (*node, cellSrc, error) {
+	s := w.s
+	kids := slices.Insert(n.kidSlice(), i+1, right)
+	if s.size(n)+2+len(sep.b) <= s.pg.l.PageSize {
+		w.insertCell(n, i, sep)
+		n.used += 2 + len(sep.b)
+		n.kids = newKidList(kids)
+		return nil, cellSrc{}, nil
+	}
+	srcs := slices.Insert(s.cells(n, nil), i, sep)
+	return w.splitBranch(n, page.RefAt(n.p, page.Child0), srcs, kids)
+}
+
+// leafSplitPoint returns m in [1, len(cells)-1] such that cells[:m] hold
 // about frac of the bytes.
-func leafSplitPoint(l *page.Layout, ents []page.Entry, frac float64) int {
+func leafSplitPoint(cells []cellSrc, frac float64) int {
 	total := 0
-	for i := range ents {
-		total += l.LeafEntrySize(len(ents[i].Key), ents[i].ValueLen)
+	for _, c := range cells {
+		total += 2 + len(c.b)
 	}
 	target := int(float64(total) * frac)
 	acc, m := 0, 0
-	for m < len(ents) && acc < target {
-		acc += l.LeafEntrySize(len(ents[m].Key), ents[m].ValueLen)
+	for m < len(cells) && acc < target {
+		acc += 2 + len(cells[m].b)
 		m++
 	}
-	return min(max(m, 1), len(ents)-1)
+	return min(max(m, 1), len(cells)-1)
 }
 
-// splitLeaf splits the owned leaf n in two and returns the right half and
-// the shortest separator. When the entry that overflowed n was appended at
-// its end (sequential inserts) the left half stays full.
-func (w *writer) splitLeaf(n *node, appended bool) (*node, page.BranchKey) {
-	l := &w.s.pg.l
-	m := len(n.ents) - 1
+// splitLeaf makes the owned leaf n hold the first cells and returns a new
+// leaf holding the others, with the shortest separator between them. When
+// the cell that overflowed n was appended at its end (sequential inserts)
+// the left half stays full. cells may alias n's image.
+func (w *writer) splitLeaf(n *node, cells []cellSrc, appended bool) (*node, cellSrc, error) {
+	m := len(cells) - 1
 	if !appended {
-		m = leafSplitPoint(l, n.ents, 0.5)
+		m = leafSplitPoint(cells, 0.5)
 	}
-	right := &node{gen: w.gen, ents: slices.Clone(n.ents[m:])}
-	clear(n.ents[m:])
-	n.ents = n.ents[:m]
-	n.size = leafSize(l, n.ents)
-	right.size = leafSize(l, right.ents)
-	w.dirty += int64(l.PageSize)
-	return right, page.BranchKey{Key: separator(n.ents[m-1].Key, right.ents[0].Key)}
+	sep, err := w.leafSeparator(cells[m-1], cells[m])
+	if err != nil {
+		return nil, cellSrc{}, err
+	}
+	left := w.build(0, page.Ref{}, cells[:m], nil)
+	right := w.build(0, page.Ref{}, cells[m:], nil)
+	w.replace(n, left)
+	return right, sep, nil
 }
 
-// branchSplitPoint returns the index m of the key that moves up when keys
-// are split, in [1, len(keys)-2], so that keys[:m] hold about half the
-// bytes.
-func branchSplitPoint(l *page.Layout, keys []page.BranchKey) int {
+// leafSeparator returns the branch cell of the shortest separator between
+// the keys of two adjacent leaf cells.
+func (w *writer) leafSeparator(a, b cellSrc) (cellSrc, error) {
+	ka, err := w.s.srcKey(a, true, w.kbuf[0])
+	if err != nil {
+		return cellSrc{}, err
+	}
+	kb, err := w.s.srcKey(b, true, w.kbuf[1])
+	if err != nil {
+		return cellSrc{}, err
+	}
+	return w.branchCell(separator(ka, kb)), nil
+}
+
+// branchSplitPoint returns the index m of the cell that moves up when
+// cells are split, in [1, len(cells)-2], so that cells[:m] hold about
+// half the bytes.
+func branchSplitPoint(cells []cellSrc) int {
 	total := 0
-	for i := range keys {
-		total += l.BranchKeySize(len(keys[i].Key))
+	for _, c := range cells {
+		total += 2 + len(c.b)
 	}
 	acc, m := 0, 0
-	for m < len(keys) && acc < total/2 {
-		acc += l.BranchKeySize(len(keys[m].Key))
+	for m < len(cells) && acc < total/2 {
+		acc += 2 + len(cells[m].b)
 		m++
 	}
-	return min(max(m, 1), len(keys)-2)
+	return min(max(m, 1), len(cells)-2)
 }
 
-// splitBranch splits the owned branch n: keys[m] moves up.
-func (w *writer) splitBranch(n *node) (*node, page.BranchKey) {
-	l := &w.s.pg.l
-	m := branchSplitPoint(l, n.keys)
-	sep := n.keys[m]
-	right := &node{gen: w.gen, level: n.level, keys: slices.Clone(n.keys[m+1:]), kids: slices.Clone(n.kids[m+1:])}
-	clear(n.keys[m:])
-	clear(n.kids[m+1:])
-	n.keys, n.kids = n.keys[:m], n.kids[:m+1]
-	n.size = branchSize(l, n.keys)
-	right.size = branchSize(l, right.keys)
-	w.dirty += int64(l.PageSize)
-	return right, sep
+// splitBranch makes the owned branch n hold child0, the first cells and
+// their children, and returns a new branch holding the cells after the
+// middle one, which moves up. kids has len(cells)+1 entries.
+func (w *writer) splitBranch(n *node, child0 page.Ref, cells []cellSrc, kids []*node) (*node, cellSrc, error) {
+	s := w.s
+	level := n.level()
+	m := branchSplitPoint(cells)
+	up := cells[m]
+	upChild := page.RefAt(up.b, s.pg.l.CellInfoAt(up.b, 0, false).ChildRef())
+	left := w.build(level, child0, cells[:m], kids[:m+1])
+	right := w.build(level, upChild, cells[m+1:], kids[m+1:])
+	w.replace(n, left)
+	return right, up, nil
 }
 
 // contains reports whether key is in the writer's current tree.
 func (w *writer) contains(key []byte) (bool, error) {
-	_, err := w.s.get(&version{root: w.root, height: w.height}, key, nil)
+	_, err := w.s.get(&version{root: w.root, height: w.height}, key, nil, &w.st)
 	if err == engine.ErrNotFound {
 		return false, nil
 	}
@@ -310,11 +491,13 @@ func (w *writer) del(key []byte) error {
 		switch {
 		case r == nil:
 			return nil
-		case r.leaf() && len(r.ents) == 0:
+		case r.leaf() && w.s.size(r) == page.LeafBase:
+			w.dirty -= int64(len(r.p))
 			w.root, w.height = child{}, 0
 			return nil
-		case !r.leaf() && len(r.keys) == 0:
-			w.root, w.height = r.kids[0], w.height-1
+		case !r.leaf() && r.count() == 0:
+			w.dirty -= int64(len(r.p))
+			w.root, w.height = w.s.kidOf(r.p, &r.kids, 0), w.height-1
 		default:
 			return nil
 		}
@@ -324,115 +507,164 @@ func (w *writer) del(key []byte) error {
 // remove deletes key, which is present, from the subtree of the owned
 // node n. Rebalancing below may make n too big (a longer separator); then
 // it returns n's new right sibling as insert does.
-func (w *writer) remove(n *node, key []byte) (*node, page.BranchKey, error) {
-	l := &w.s.pg.l
+func (w *writer) remove(n *node, key []byte) (*node, cellSrc, error) {
+	s, l := w.s, &w.s.pg.l
 	if n.leaf() {
-		i, found := n.search(key)
-		if !found {
-			return nil, page.BranchKey{}, nil
-		}
-		old := n.ents[i]
-		w.s.pg.dropRun(old.KeyRef, len(old.Key))
-		w.s.pg.dropRun(old.ValueRef, old.ValueLen)
-		n.ents = slices.Delete(n.ents, i, i+1)
-		n.size -= l.LeafEntrySize(len(old.Key), old.ValueLen)
-		w.keys--
-		return nil, page.BranchKey{}, nil
+		return nil, cellSrc{}, w.removeLeaf(n, key)
 	}
-	i := n.childIndex(key)
-	c, err := w.own(n.kids[i], n.level-1)
+	i, err := s.searchBranch(n.p, n.big, key)
 	if err != nil {
-		return nil, page.BranchKey{}, err
+		return nil, cellSrc{}, err
 	}
-	n.kids[i] = child{n: c}
+	c, err := w.ownKid(n, i)
+	if err != nil {
+		return nil, cellSrc{}, err
+	}
 	right, sep, err := w.remove(c, key)
 	if err != nil {
-		return nil, page.BranchKey{}, err
+		return nil, cellSrc{}, err
 	}
 	if right != nil {
 		return w.addChild(n, i, right, sep)
 	}
-	if c.size < l.PageSize/4 && len(n.kids) > 1 {
-		if err := w.rebalance(n, i); err != nil {
-			return nil, page.BranchKey{}, err
-		}
-		if n.size > l.PageSize {
-			r, s := w.splitBranch(n)
-			return r, s, nil
+	if s.size(c) < l.PageSize/4 && n.count() > 0 {
+		return w.rebalance(n, i)
+	}
+	return nil, cellSrc{}, nil
+}
+
+// removeLeaf deletes key, if present, from the owned leaf n.
+func (w *writer) removeLeaf(n *node, key []byte) error {
+	s, l := w.s, &w.s.pg.l
+	i, found, err := s.searchLeaf(n.p, n.big, key)
+	if err != nil {
+		return err
+	}
+	var base []byte
+	var bbig [][]byte
+	if n.delta() {
+		if base, bbig, err = s.baseOf(n, &w.st); err != nil {
+			return err
 		}
 	}
-	return nil, page.BranchKey{}, nil
+	if found {
+		old := l.LeafCell(n.p, i)
+		if old.Tombstone {
+			return nil
+		}
+		s.pg.dropRun(old.KeyRef, old.KeyLen)
+		s.pg.dropRun(old.ValueRef, old.ValueLen)
+		n.used = s.size(n) - 2 - l.CellAt(n.p, i).Len()
+		inBase := false
+		if base != nil {
+			if _, inBase, err = s.searchLeaf(base, bbig, key); err != nil {
+				return err
+			}
+		}
+		if inBase {
+			w.replaceCell(n, i, w.tombstone(key))
+		} else {
+			w.removeCell(n, i)
+		}
+	} else {
+		if base == nil {
+			return nil
+		}
+		bi, inBase, err := s.searchLeaf(base, bbig, key)
+		if err != nil || !inBase {
+			return err
+		}
+		old := l.LeafCell(base, bi)
+		s.pg.dropRun(old.KeyRef, old.KeyLen)
+		s.pg.dropRun(old.ValueRef, old.ValueLen)
+		n.used = s.size(n) - 2 - l.CellAt(base, bi).Len()
+		w.insertCell(n, i, w.tombstone(key))
+		if n.img > s.mergeAt(n) {
+			if err := w.merge(n); err != nil {
+				return err
+			}
+		}
+	}
+	w.keys--
+	return nil
 }
 
 // rebalance fixes the underfull child i of the owned branch n by merging
 // it with a sibling, or, if both do not fit one page, by sharing their
-// entries evenly.
-func (w *writer) rebalance(n *node, i int) error {
-	l := &w.s.pg.l
+// cells evenly. n is rebuilt; if its new separator makes it too big, it
+// splits and rebalance returns its right half as insert does.
+func (w *writer) rebalance(n *node, i int) (*node, cellSrc, error) {
+	s, l := w.s, &w.s.pg.l
 	li := i
-	if i+1 == len(n.kids) {
+	if i == n.count() {
 		li = i - 1
 	}
-	left, err := w.own(n.kids[li], n.level-1)
+	left, err := w.ownKid(n, li)
 	if err != nil {
-		return err
+		return nil, cellSrc{}, err
 	}
-	right, err := w.own(n.kids[li+1], n.level-1)
+	right, err := w.ownKid(n, li+1)
 	if err != nil {
-		return err
+		return nil, cellSrc{}, err
 	}
-	sep := n.keys[li]
+	if err := w.merge(left); err != nil {
+		return nil, cellSrc{}, err
+	}
+	if err := w.merge(right); err != nil {
+		return nil, cellSrc{}, err
+	}
+	cells := s.cells(n, nil)
+	kids := n.kidSlice()
+	child0 := page.RefAt(n.p, page.Child0)
+	sep := cells[li]
+	join := func(m *node) {
+		w.replace(left, m)
+		w.dirty -= int64(len(right.p))
+		cells = slices.Delete(cells, li, li+1)
+		kids = slices.Delete(kids, li+1, li+2)
+	}
 	if left.leaf() {
-		if left.size+right.size-page.LeafBase <= l.PageSize {
-			left.ents = append(left.ents, right.ents...)
-			left.size += right.size - page.LeafBase
-			w.dropSeparator(n, li)
-			n.kids[li] = child{n: left}
-			w.dirty -= int64(l.PageSize)
-			return nil
+		_, klen, kref := l.BranchKeyAt(sep.b, 0)
+		s.pg.dropRun(kref, klen)
+		all := s.cells(right, s.cells(left, nil))
+		if srcsSize(0, all) <= l.PageSize {
+			join(w.build(0, page.Ref{}, all, nil))
+		} else {
+			m := leafSplitPoint(all, 0.5)
+			newSep, err := w.leafSeparator(all[m-1], all[m])
+			if err != nil {
+				return nil, cellSrc{}, err
+			}
+			lm := w.build(0, page.Ref{}, all[:m], nil)
+			rm := w.build(0, page.Ref{}, all[m:], nil)
+			w.replace(left, lm)
+			w.replace(right, rm)
+			cells[li] = newSep
 		}
-		all := append(slices.Clip(left.ents), right.ents...)
-		m := leafSplitPoint(l, all, 0.5)
-		left.ents, right.ents = all[:m:m], slices.Clone(all[m:])
-		left.size, right.size = leafSize(l, left.ents), leafSize(l, right.ents)
-		w.s.pg.dropRun(sep.KeyRef, len(sep.Key))
-		newSep := page.BranchKey{Key: separator(left.ents[m-1].Key, right.ents[0].Key)}
-		n.keys[li] = newSep
-		n.size += l.BranchKeySize(len(newSep.Key)) - l.BranchKeySize(len(sep.Key))
 	} else {
-		merged := left.size + right.size - page.BranchBase + l.BranchKeySize(len(sep.Key))
-		if merged <= l.PageSize {
-			left.keys = append(append(left.keys, sep), right.keys...)
-			left.kids = append(left.kids, right.kids...)
-			left.size = merged
-			// The separator moved down into left: not dropped.
-			n.keys = slices.Delete(n.keys, li, li+1)
-			n.kids = slices.Delete(n.kids, li+1, li+2)
-			n.size -= l.BranchKeySize(len(sep.Key))
-			n.kids[li] = child{n: left}
-			w.dirty -= int64(l.PageSize)
-			return nil
+		// The separator moves down between the two nodes' cells, as the
+		// key before right's child 0.
+		down := slices.Clone(sep.b)
+		page.SetRef(down, l.CellInfoAt(down, 0, false).ChildRef(), page.RefAt(right.p, page.Child0))
+		all := append(append(s.cells(left, nil), cellSrc{down, sep.big}), s.cells(right, nil)...)
+		allKids := append(left.kidSlice(), right.kidSlice()...)
+		level := left.level()
+		if srcsSize(level, all) <= l.PageSize {
+			join(w.build(level, page.RefAt(left.p, page.Child0), all, allKids))
+		} else {
+			m := branchSplitPoint(all)
+			up := all[m]
+			upChild := page.RefAt(up.b, l.CellInfoAt(up.b, 0, false).ChildRef())
+			lm := w.build(level, page.RefAt(left.p, page.Child0), all[:m], allKids[:m+1])
+			rm := w.build(level, upChild, all[m+1:], allKids[m+1:])
+			w.replace(left, lm)
+			w.replace(right, rm)
+			cells[li] = up
 		}
-		keys := append(append(slices.Clip(left.keys), sep), right.keys...)
-		kids := append(slices.Clip(left.kids), right.kids...)
-		m := branchSplitPoint(l, keys)
-		up := keys[m]
-		left.keys, left.kids = keys[:m:m], kids[:m+1:m+1]
-		right.keys, right.kids = slices.Clone(keys[m+1:]), slices.Clone(kids[m+1:])
-		left.size, right.size = branchSize(l, left.keys), branchSize(l, right.keys)
-		n.keys[li] = up
-		n.size += l.BranchKeySize(len(up.Key)) - l.BranchKeySize(len(sep.Key))
 	}
-	n.kids[li], n.kids[li+1] = child{n: left}, child{n: right}
-	return nil
-}
-
-// dropSeparator removes key li and child li+1 from the owned branch n
-// after a leaf merge; the key's overflow run, if any, is freed.
-func (w *writer) dropSeparator(n *node, li int) {
-	sep := n.keys[li]
-	w.s.pg.dropRun(sep.KeyRef, len(sep.Key))
-	n.keys = slices.Delete(n.keys, li, li+1)
-	n.kids = slices.Delete(n.kids, li+1, li+2)
-	n.size -= w.s.pg.l.BranchKeySize(len(sep.Key))
+	if srcsSize(n.level(), cells) <= l.PageSize {
+		w.replace(n, w.build(n.level(), child0, cells, kids))
+		return nil, cellSrc{}, nil
+	}
+	return w.splitBranch(n, child0, cells, kids)
 }
