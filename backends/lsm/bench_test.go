@@ -1,13 +1,16 @@
 package lsm
 
 import (
+	"flag"
 	"os"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/lightningdb/lightning/engine"
+	"github.com/lightningdb/lightning/engine/vfs"
 	"github.com/lightningdb/lightning/harness/gen"
 )
 
@@ -74,10 +77,19 @@ var fixture struct {
 	db   *DB
 }
 
+// benchDir keeps the read benchmarks' database in a directory across
+// runs (built there by the first run), so that comparisons of two builds
+// do not rebuild it every time.
+var benchDir = flag.String("lsm.benchdir", "", "directory of the read benchmarks' database, kept across runs (default: a temporary one)")
+
 func loadFixture(b *testing.B) {
 	fixture.once.Do(func() {
-		fixture.dir, fixture.err = os.MkdirTemp("", "lsm-bench-")
-		if fixture.err != nil {
+		if *benchDir != "" {
+			fixture.dir = *benchDir
+			if _, err := vfs.Default.Stat(filepath.Join(fixture.dir, "CURRENT")); err == nil {
+				return // built by an earlier run
+			}
+		} else if fixture.dir, fixture.err = os.MkdirTemp("", "lsm-bench-"); fixture.err != nil {
 			return
 		}
 		d, err := Open(fixture.dir, benchOptions())
@@ -150,7 +162,7 @@ func TestMain(m *testing.M) {
 	if fixture.db != nil {
 		fixture.db.Close()
 	}
-	if fixture.dir != "" {
+	if fixture.dir != "" && *benchDir == "" {
 		os.RemoveAll(fixture.dir)
 	}
 	os.Exit(code)

@@ -278,6 +278,11 @@ func (d *DB) initTables() error {
 		rowSize = o.CacheSize / 4
 	}
 	rowSize = min(rowSize, o.CacheSize)
+	indexSize := d.set.IndexBudget
+	if indexSize < 0 {
+		indexSize = o.CacheSize / 16
+	}
+	indexSize = min(indexSize, o.CacheSize-rowSize)
 	if rowSize > 0 {
 		if d.rc, err = cache.NewRowCache(rowSize, d.set.RowCacheMaxEntry); err != nil {
 			return fmt.Errorf("lsm: %w", err)
@@ -286,7 +291,7 @@ func (d *DB) initTables() error {
 			d.rc = nil
 		}
 	}
-	if d.bcache, err = cache.NewWithOptions(cache.Options{Capacity: o.CacheSize - rowSize, BlockSize: d.set.BlockSize}); err != nil {
+	if d.bcache, err = cache.NewWithOptions(cache.Options{Capacity: o.CacheSize - rowSize - indexSize, BlockSize: d.set.BlockSize}); err != nil {
 		return fmt.Errorf("lsm: %w", err)
 	}
 	kind, err := checksum.ParseKind(o.Checksum)
@@ -322,6 +327,7 @@ func (d *DB) initTables() error {
 	}
 	d.tc = newTableCache(d.fs, d.dir, d.set.MaxOpenFiles, sstable.ReaderOptions{
 		Cache: d.bcache, PinIndex: d.set.PinIndex, Stats: d.rstats,
+		IndexBudget: sstable.NewIndexBudget(indexSize),
 	})
 	if d.set.RateLimit > 0 {
 		d.rate = &rateLimiter{rate: float64(d.set.RateLimit)}

@@ -32,6 +32,7 @@ type stats struct {
 //	lsm.cache.hit_ratio                  block cache hits / lookups
 //	lsm.row_cache.hits                   Gets served by the row cache
 //	lsm.tables.open                      tables in the table cache
+//	lsm.index.pinned_bytes               index blocks pinned in open tables
 //	lsm.flush.bytes                      bytes of tables written by flushes
 //	lsm.compaction.bytes_read,
 //	lsm.compaction.bytes_written         bytes in and out of compactions
@@ -90,6 +91,7 @@ func (d *DB) Metrics() engine.Metrics {
 	m.Extra["lsm.compaction.dropped"] = float64(s.compactDropped.Load())
 	m.Extra["lsm.manifest.rotations"] = float64(s.manifestRotations.Load())
 	m.Extra["lsm.tables.open"] = float64(d.tc.open())
+	m.Extra["lsm.index.pinned_bytes"] = float64(d.tc.opts.IndexBudget.Used())
 
 	d.mu.Lock()
 	v := d.current

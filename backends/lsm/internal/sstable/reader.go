@@ -28,6 +28,11 @@ type ReaderOptions struct {
 	// life instead of in the cache: one cache lookup less per Get, at the
 	// price of memory the cache budget does not see.
 	PinIndex bool
+	// IndexBudget, if set, pins the index block (as PinIndex does) when
+	// it fits in the budget, and caches it otherwise: pinned indexes then
+	// stay within a memory bound the owner sets aside. The Reader gives
+	// its share back at Close. Ignored when PinIndex is set.
+	IndexBudget *IndexBudget
 	// Compressor decompresses blocks; it may be shared (it is safe for
 	// concurrent use) and the Reader does not close it. Its MaxDecodedSize
 	// must admit the table's largest block. Nil: a package-level
@@ -100,6 +105,32 @@ func (s *Stats) Counts() StatCounts {
 	}
 }
 
+// IndexBudget bounds the bytes of index blocks that Readers pin. One
+// budget is shared by many Readers; it is safe for concurrent use.
+type IndexBudget struct {
+	limit int64
+	used  atomic.Int64
+}
+
+// NewIndexBudget returns a budget of limit bytes.
+func NewIndexBudget(limit int64) *IndexBudget { return &IndexBudget{limit: limit} }
+
+// reserve takes n bytes if they fit.
+func (b *IndexBudget) reserve(n int64) bool {
+	for {
+		u := b.used.Load()
+		if u+n > b.limit {
+			return false
+		}
+		if b.used.CompareAndSwap(u, u+n) {
+			return true
+		}
+	}
+}
+
+// Used returns the bytes pinned now.
+func (b *IndexBudget) Used() int64 { return b.used.Load() }
+
 var defaultCompressor = sync.OnceValues(func() (*compress.Compressor, error) {
 	return compress.New(compress.None, &compress.Options{MaxDecodedSize: maxDecodedBlock})
 })
@@ -120,6 +151,7 @@ type Reader struct {
 
 	index     handle
 	pinned    []byte // decoded index block when pinned, else nil
+	reserved  int64  // bytes of opts.IndexBudget taken by pinned
 	hasFilter bool
 	filter    bloom.Filter
 	props     Properties
@@ -207,9 +239,12 @@ func open(f vfs.File, name string, fileNum uint64, opts ReaderOptions) (*Reader,
 	if err := it.init(name, int64(r.index.offset), idx, true); err != nil {
 		return nil, err
 	}
-	if opts.PinIndex || opts.Cache == nil {
+	switch n := int64(cap(idx)); {
+	case opts.PinIndex || opts.Cache == nil:
 		r.pinned = idx
-	} else {
+	case opts.IndexBudget != nil && opts.IndexBudget.reserve(n):
+		r.pinned, r.reserved = idx, n
+	default:
 		opts.Cache.Set(fileNum, r.index.offset, idx)
 	}
 	return r, nil
@@ -404,6 +439,9 @@ func (r *Reader) GetHashed(userKey []byte, hash uint64, seq uint64) (value []byt
 func (r *Reader) Close() error {
 	if r.closed.Swap(true) {
 		return fmt.Errorf("sstable: %s: %w", r.name, engine.ErrClosed)
+	}
+	if r.reserved > 0 {
+		r.opts.IndexBudget.used.Add(-r.reserved)
 	}
 	return r.f.Close()
 }

@@ -698,3 +698,53 @@ func TestMetaKeysAreCopies(t *testing.T) {
 		t.Errorf("Meta keys %s %s alias the caller's buffers", m.Smallest, m.Largest)
 	}
 }
+
+// TestIndexBudget pins index blocks while they fit the budget and caches
+// the others; Close gives a pinned index's bytes back. Both kinds of
+// Reader read correctly.
+func TestIndexBudget(t *testing.T) {
+	r := newRand(t)
+	es := genEntries(r, defaultGen)
+	fs := vfs.NewMem()
+	writeTable(t, fs, "t.sst", es, WriterOptions{BlockSize: 256, FileNum: 1})
+	c, err := cache.New(4 << 20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	probe := openTable(t, fs, "t.sst", 1, ReaderOptions{Cache: c, PinIndex: true})
+	size := int64(cap(probe.pinned))
+	probe.Close()
+	if size == 0 {
+		t.Fatal("no index")
+	}
+	b := NewIndexBudget(size + size/2) // room for one index, not two
+	st := NewStats()
+	r1 := openTable(t, fs, "t.sst", 1, ReaderOptions{Cache: c, IndexBudget: b, Stats: st})
+	r2 := openTable(t, fs, "t.sst", 2, ReaderOptions{Cache: c, IndexBudget: b, Stats: st})
+	if r1.pinned == nil || r2.pinned != nil || b.Used() != size {
+		t.Fatalf("pinned: first %v, second %v, budget used %d of %d (index %d)", r1.pinned != nil, r2.pinned != nil, b.Used(), b.limit, size)
+	}
+	c.Wait()
+	checkTable(t, r, r1, es, defaultGen)
+	checkTable(t, r, r2, es, defaultGen)
+	hits := st.Counts().CacheHits
+	for _, e := range es[:10] {
+		r1.Get(e.key.UserKey, base.MaxSeq)
+	}
+	if got := st.Counts().CacheHits - hits; got > 10 {
+		t.Errorf("10 Gets on the pinned Reader made %d cache hits: the index went through the cache", got)
+	}
+	if err := r1.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if b.Used() != 0 {
+		t.Errorf("budget used %d after Close", b.Used())
+	}
+	r3 := openTable(t, fs, "t.sst", 3, ReaderOptions{Cache: c, IndexBudget: b})
+	if r3.pinned == nil {
+		t.Error("the budget freed by Close was not reused")
+	}
+	r2.Close()
+	r3.Close()
+}
