@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/bits"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -41,11 +42,15 @@ type DB struct {
 	wal    *wal.Log // nil when read-only
 	bcache *cache.Cache
 	rc     *cache.RowCache // nil: no row cache
-	tc     *tableCache
-	comps  [manifest.NumLevels]*compress.Compressor // per output level; shared by levels of one codec
-	wopts  sstable.WriterOptions
-	rstats *sstable.Stats
-	rate   *rateLimiter // nil: compactions are not limited
+	// rowReads is set (once, for good) by the first Get that may fill the
+	// row cache, before it takes its token: until then no row can be
+	// cached, and writers skip invalidating (see write).
+	rowReads atomic.Bool
+	tc       *tableCache
+	comps    [manifest.NumLevels]*compress.Compressor // per output level; shared by levels of one codec
+	wopts    sstable.WriterOptions
+	rstats   *sstable.Stats
+	rate     *rateLimiter // nil: compactions are not limited
 
 	// commitMu serializes the admission of writes: memtable room,
 	// sequence numbers and WAL order (see write.go).
@@ -273,24 +278,20 @@ func (d *DB) open() error {
 func (d *DB) initTables() error {
 	o := d.opts
 	var err error
-	rowSize := d.set.RowCacheSize
-	if rowSize < 0 {
-		rowSize = o.CacheSize / 4
-	}
-	rowSize = min(rowSize, o.CacheSize)
-	indexSize := d.set.IndexBudget
-	if indexSize < 0 {
-		indexSize = o.CacheSize / 16
-	}
-	indexSize = min(indexSize, o.CacheSize-rowSize)
+	rowSize := rowCacheBudget(o.CacheSize, d.set.RowCacheSize, d.set.RowCacheMaxEntry)
 	if rowSize > 0 {
 		if d.rc, err = cache.NewRowCache(rowSize, d.set.RowCacheMaxEntry); err != nil {
 			return fmt.Errorf("lsm: %w", err)
 		}
 		if d.rc.Sets() == 0 {
-			d.rc = nil
+			d.rc, rowSize = nil, 0
 		}
 	}
+	indexSize := d.set.IndexBudget
+	if indexSize < 0 {
+		indexSize = o.CacheSize / 16
+	}
+	indexSize = min(indexSize, o.CacheSize-rowSize)
 	if d.bcache, err = cache.NewWithOptions(cache.Options{Capacity: o.CacheSize - rowSize - indexSize, BlockSize: d.set.BlockSize}); err != nil {
 		return fmt.Errorf("lsm: %w", err)
 	}
@@ -333,6 +334,31 @@ func (d *DB) initTables() error {
 		d.rate = &rateLimiter{rate: float64(d.set.RateLimit)}
 	}
 	return nil
+}
+
+// rowCacheBudget returns the memory the row cache gets out of a cache of
+// cacheSize bytes, asked bytes being lsm.row_cache_size. The row cache
+// has a power-of-two number of sets of two rows of at most maxEntry
+// bytes, and uses at most sets*2*(maxEntry+cache.RowEntryOverhead) bytes:
+// the budget is that figure, so the block cache gets all the rest. For
+// the default (-1), the set count nearest to a quarter of the cache,
+// without taking more than half of it; otherwise the largest geometry
+// within asked.
+func rowCacheBudget(cacheSize, asked int64, maxEntry int) int64 {
+	perSet := 2 * (int64(maxEntry) + cache.RowEntryOverhead)
+	want := min(asked, cacheSize)
+	if asked < 0 {
+		want = cacheSize / 4
+	}
+	sets := want / perSet
+	if sets < 1 {
+		return 0
+	}
+	lo := int64(1) << (bits.Len64(uint64(sets)) - 1)
+	if asked < 0 && sets-lo > 2*lo-sets && 2*lo*perSet <= cacheSize/2 {
+		lo *= 2
+	}
+	return lo * perSet
 }
 
 // replay reads the WAL into memtables: every batch in a segment at or

@@ -72,7 +72,10 @@ type Settings struct {
 	// RowCacheSize is the memory of the row cache (hot key → value rows in
 	// front of Get; see engine/cache.RowCache), taken out of
 	// engine.Options.CacheSize: the block cache gets the rest. 0 turns it
-	// off; -1 (the default) means a quarter of CacheSize.
+	// off; -1 (the default) means about a quarter of CacheSize (the row
+	// cache has a power-of-two number of sets: the nearest, at most half
+	// of CacheSize). Memory the geometry leaves unused goes to the block
+	// cache.
 	RowCacheSize int64
 	// RowCacheMaxEntry is the largest key+value the row cache keeps.
 	// Default 256.

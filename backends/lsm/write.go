@@ -192,8 +192,12 @@ func (d *DB) write(b *engine.Batch, sync bool) error {
 		return ierr
 	}
 	d.stats.userBytes.Add(uint64(user))
-	if d.rc != nil {
-		// Published: now hide the old rows, before acknowledging.
+	if d.rc != nil && d.rowReads.Load() {
+		// Published: now hide the old rows, before acknowledging. Until
+		// a Get has set rowReads, no row exists to hide: a Get that sets
+		// it after this load takes its token, and reads, after this
+		// batch was published (atomics are sequentially consistent), so
+		// it cannot cache an older value.
 		r := b.Reader()
 		for {
 			_, key, _, ok := r.Next()
