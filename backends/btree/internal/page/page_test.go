@@ -420,6 +420,20 @@ func exercise(l *Layout, p []byte) error {
 	if _, err := l.Check(p, Ref{ID: h.ID}, 0); err != nil {
 		return err
 	}
+	// What the btree does with a validated node page: cell bounds (which
+	// must lie in the page), its size (at most a page), a canonical copy.
+	node := func() error {
+		for i := 0; i < Count(p); i++ {
+			if c := l.CellAt(p, i); c.Off < SlotBase(p)+2*Count(p) || c.End > len(p) || c.Off >= c.End {
+				return fmt.Errorf("validated page: cell %d at [%d, %d)", i, c.Off, c.End)
+			}
+		}
+		if n := l.UsedSize(p); n > len(p) {
+			return fmt.Errorf("validated page holds %d bytes", n)
+		}
+		l.Canonical(make([]byte, len(p)), p, nil)
+		return nil
+	}
 	switch h.Type {
 	case TypeLeaf:
 		for i := 0; i < Count(p); i++ {
@@ -427,6 +441,7 @@ func exercise(l *Layout, p []byte) error {
 			l.LeafKey(p, i)
 			CompareKey([]byte("probe"), c.Key, c.KeyLen)
 		}
+		return node()
 	case TypeBranch:
 		for i := 0; i < Count(p); i++ {
 			l.BranchKey(p, i)
@@ -434,6 +449,7 @@ func exercise(l *Layout, p []byte) error {
 		for i := 0; i <= Count(p); i++ {
 			l.BranchChild(p, i)
 		}
+		return node()
 	case TypeOverflow:
 		OverflowData(p)
 	case TypeFreelist:
