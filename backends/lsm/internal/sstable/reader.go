@@ -150,8 +150,9 @@ type Reader struct {
 	ft      footer
 
 	index     handle
-	pinned    []byte // decoded index block when pinned, else nil
-	reserved  int64  // bytes of opts.IndexBudget taken by pinned
+	pinned    []byte        // decoded index block when pinned, else nil
+	summary   *indexSummary // of the pinned index, if it has one
+	reserved  int64         // bytes of opts.IndexBudget taken by pinned
 	hasFilter bool
 	filter    bloom.Filter
 	props     Properties
@@ -239,11 +240,22 @@ func open(f vfs.File, name string, fileNum uint64, opts ReaderOptions) (*Reader,
 	if err := it.init(name, int64(r.index.offset), idx, true); err != nil {
 		return nil, err
 	}
-	switch n := int64(cap(idx)); {
+	pin := opts.PinIndex || opts.Cache == nil || opts.IndexBudget != nil
+	var sum *indexSummary
+	if pin {
+		if sum, err = buildSummary(&it); err != nil {
+			return nil, err
+		}
+	}
+	n := int64(cap(idx))
+	if sum != nil {
+		n += sum.size()
+	}
+	switch {
 	case opts.PinIndex || opts.Cache == nil:
-		r.pinned = idx
+		r.pinned, r.summary = idx, sum
 	case opts.IndexBudget != nil && opts.IndexBudget.reserve(n):
-		r.pinned, r.reserved = idx, n
+		r.pinned, r.summary, r.reserved = idx, sum, n
 	default:
 		opts.Cache.Set(fileNum, r.index.offset, idx)
 	}
@@ -393,7 +405,15 @@ func (r *Reader) GetHashed(userKey []byte, hash uint64, seq uint64) (value []byt
 	if err := st.index.init(r.name, int64(r.index.offset), idx, true); err != nil {
 		return nil, 0, false, err
 	}
-	if !st.index.SeekGE(st.seek) {
+	if r.summary != nil {
+		i, ok := r.summary.search(&st.index, userKey, st.seek)
+		if !ok {
+			return nil, 0, false, st.index.err
+		}
+		if i == len(r.summary.keys) || !st.index.seekRestart(i) {
+			return nil, 0, false, st.index.err
+		}
+	} else if !st.index.SeekGE(st.seek) {
 		return nil, 0, false, st.index.err
 	}
 	// The first key >= seek is in this block or, if every key of the block

@@ -714,6 +714,9 @@ func TestIndexBudget(t *testing.T) {
 	defer c.Close()
 	probe := openTable(t, fs, "t.sst", 1, ReaderOptions{Cache: c, PinIndex: true})
 	size := int64(cap(probe.pinned))
+	if probe.summary != nil {
+		size += probe.summary.size()
+	}
 	probe.Close()
 	if size == 0 {
 		t.Fatal("no index")
