@@ -3,6 +3,8 @@ package lsm
 import (
 	"bytes"
 	"fmt"
+	"slices"
+	"sync"
 
 	"github.com/lightningdb/lightning/engine"
 )
@@ -18,13 +20,18 @@ import (
 // key. Key is a copy owned by the Iterator; Value aliases the memtable or
 // a decoded table block, which stay valid while the iterator pins its
 // read state.
+//
+// Everything but the Iterator itself (sources, merge heap, buffers) is an
+// iterState taken from a pool and given back at Close, so an iterator
+// costs one allocation.
 type Iterator struct {
 	d            *DB
 	rs           *readState
 	rsShard      int
 	seq          uint64
-	lower, upper []byte
+	lower, upper []byte // in s's buffers
 	m            *mergingIter
+	s            *iterState // nil after Close
 
 	key     []byte
 	value   []byte
@@ -36,32 +43,84 @@ type Iterator struct {
 
 var _ engine.Iterator = (*Iterator)(nil)
 
+// iterState is the reusable part of an Iterator.
+type iterState struct {
+	m                 mergingIter
+	mems              []memIter
+	levels            []levelIter
+	iters             []internalIterator
+	lower, upper, key []byte
+}
+
+var iterPool = sync.Pool{New: func() any { return new(iterState) }}
+
+// grow returns s[:n], reallocated if its capacity is short.
+func grow[T any](s []T, n int) []T {
+	return slices.Grow(s[:0], n)[:n]
+}
+
 // newIter builds an iterator over rs at seq; it takes over the caller's
 // pin of rs (shard from acquire).
 func (d *DB) newIter(rs *readState, shard int, seq uint64, opts engine.IterOptions) *Iterator {
-	it := &Iterator{d: d, rs: rs, rsShard: shard, seq: seq}
+	s := iterPool.Get().(*iterState)
+	it := &Iterator{d: d, rs: rs, rsShard: shard, seq: seq, s: s, m: &s.m, key: s.key[:0]}
 	if opts.Lower != nil {
-		it.lower = append([]byte{}, opts.Lower...)
+		s.lower = append(s.lower[:0], opts.Lower...)
+		it.lower = s.lower
 	}
 	if opts.Upper != nil {
-		it.upper = append([]byte{}, opts.Upper...)
+		s.upper = append(s.upper[:0], opts.Upper...)
+		it.upper = s.upper
 	}
-	var iters []internalIterator
-	iters = append(iters, newMemIter(rs.mem))
-	for i := len(rs.imms) - 1; i >= 0; i-- {
-		iters = append(iters, newMemIter(rs.imms[i]))
+	// Sources, newest first: memtables, level-0 tables, deeper levels.
+	s.mems = grow(s.mems, 1+len(rs.imms))
+	s.mems[0].init(rs.mem)
+	for i := range rs.imms {
+		s.mems[1+i].init(rs.imms[len(rs.imms)-1-i])
 	}
 	v := rs.v
+	n := len(v.Levels[0])
+	for level := 1; level < len(v.Levels); level++ {
+		if len(v.Levels[level]) > 0 {
+			n++
+		}
+	}
+	s.levels = grow(s.levels, n)
+	j := 0
 	for i := len(v.Levels[0]) - 1; i >= 0; i-- {
-		iters = append(iters, newLevelIter(d.tc, v.Levels[0][i:i+1], it.lower, it.upper))
+		s.levels[j].init(d.tc, v.Levels[0][i:i+1], it.lower, it.upper)
+		j++
 	}
 	for level := 1; level < len(v.Levels); level++ {
 		if len(v.Levels[level]) > 0 {
-			iters = append(iters, newLevelIter(d.tc, v.Levels[level], it.lower, it.upper))
+			s.levels[j].init(d.tc, v.Levels[level], it.lower, it.upper)
+			j++
 		}
 	}
-	it.m = newMergingIter(iters)
+	s.iters = s.iters[:0]
+	for i := range s.mems {
+		s.iters = append(s.iters, &s.mems[i])
+	}
+	for i := range s.levels {
+		s.iters = append(s.iters, &s.levels[i])
+	}
+	s.m.reset(s.iters)
 	return it
+}
+
+// recycle empties s of every reference to memtables, tables and blocks
+// (its sources are closed) and puts it back in the pool with its buffers.
+func (s *iterState) recycle(key []byte) {
+	for i := range s.mems {
+		s.mems[i] = memIter{}
+	}
+	for i := range s.levels {
+		s.levels[i].init(nil, nil, nil, nil)
+	}
+	clear(s.iters)
+	s.m.reset(nil)
+	s.key = key[:0]
+	iterPool.Put(s)
 }
 
 // check reports whether the iterator may move: not closed, DB open.
@@ -269,5 +328,7 @@ func (it *Iterator) Close() error {
 		it.err = err
 	}
 	it.rs.release(it.rsShard)
+	it.s.recycle(it.key)
+	it.s, it.m, it.key, it.value, it.lower, it.upper = nil, nil, nil, nil, nil, nil
 	return it.err
 }

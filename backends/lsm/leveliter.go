@@ -20,12 +20,24 @@ type levelIter struct {
 
 	idx int // index of the open file, or -1
 	ent tableRef
-	it  *sstable.Iter
+	it  *sstable.Iter // &sit while a file is open, else nil
+	sit sstable.Iter  // reused from file to file
 	err error
 }
 
+// newLevelIter returns an iterator over files; the bounds must not change
+// until it is closed.
 func newLevelIter(tc *tableCache, files []*manifest.FileMeta, lower, upper []byte) *levelIter {
-	return &levelIter{tc: tc, files: files, lower: lower, upper: upper, idx: -1}
+	l := &levelIter{}
+	l.init(tc, files, lower, upper)
+	return l
+}
+
+// init makes l an unpositioned iterator over files, as newLevelIter
+// does, keeping its buffers. l must be closed (or never used).
+func (l *levelIter) init(tc *tableCache, files []*manifest.FileMeta, lower, upper []byte) {
+	l.tc, l.files, l.lower, l.upper = tc, files, lower, upper
+	l.idx, l.ent, l.it, l.err = -1, tableRef{}, nil, nil
 }
 
 // closeFile closes the open file's iterator and drops its reference.
@@ -55,7 +67,8 @@ func (l *levelIter) openFile(i int) bool {
 		return false
 	}
 	l.ent, l.idx = ent, i
-	l.it = ent.r.NewIter(l.lower, l.upper)
+	ent.r.InitIter(&l.sit, l.lower, l.upper)
+	l.it = &l.sit
 	return true
 }
 

@@ -141,12 +141,19 @@ type internalIterator interface {
 	Close() error
 }
 
-// memIter adapts a memtable iterator.
+// memIter adapts a memtable iterator. The zero value is unusable until
+// init.
 type memIter struct {
-	it *memtable.Iterator
+	it memtable.Iterator
 }
 
-func newMemIter(m *memTable) *memIter { return &memIter{it: m.sl.NewIter()} }
+func newMemIter(m *memTable) *memIter {
+	mi := &memIter{}
+	mi.init(m)
+	return mi
+}
+
+func (m *memIter) init(mt *memTable) { m.it = *mt.sl.NewIter() }
 
 func (m *memIter) First() bool                { return m.it.First() }
 func (m *memIter) Last() bool                 { return m.it.Last() }

@@ -2,6 +2,7 @@ package lsm
 
 import (
 	"errors"
+	"slices"
 
 	"github.com/lightningdb/lightning/backends/lsm/internal/base"
 )
@@ -27,7 +28,14 @@ type mergingIter struct {
 }
 
 func newMergingIter(iters []internalIterator) *mergingIter {
-	return &mergingIter{iters: iters, heap: make([]int, 0, len(iters))}
+	m := &mergingIter{}
+	m.reset(iters)
+	return m
+}
+
+// reset makes m an unpositioned merge of iters, reusing its heap.
+func (m *mergingIter) reset(iters []internalIterator) {
+	m.iters, m.heap, m.forward, m.err = iters, slices.Grow(m.heap[:0], len(iters)), false, nil
 }
 
 // less orders two children by their current keys in the direction.

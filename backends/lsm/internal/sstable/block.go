@@ -134,6 +134,15 @@ func (i *blockIter) init(file string, blockOff int64, data []byte, internal bool
 	return nil
 }
 
+// reset drops the block (keeping the buffers): the iterator is
+// unpositioned until the next init.
+func (i *blockIter) reset() {
+	i.data, i.val, i.key = nil, nil, i.key[:0]
+	i.restarts, i.nRestarts, i.offset, i.next = 0, 0, 0, 0
+	i.valid, i.err = false, nil
+	i.cache, i.cacheKeys, i.cachePos = i.cache[:0], i.cacheKeys[:0], -1
+}
+
 func (i *blockIter) fail(format string, args ...any) error {
 	i.valid = false
 	if i.err == nil {

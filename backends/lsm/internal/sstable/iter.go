@@ -42,17 +42,30 @@ type Iter struct {
 // [lower, upper) (nil: unbounded). The bounds are copied. The iterator
 // starts unpositioned; it must be closed, and closed before the Reader.
 func (r *Reader) NewIter(lower, upper []byte) *Iter {
-	it := &Iter{r: r}
+	it := &Iter{}
 	if lower != nil {
-		it.lower = append([]byte{}, lower...)
+		lower = append([]byte{}, lower...)
 	}
 	if upper != nil {
-		it.upper = append([]byte{}, upper...)
+		upper = append([]byte{}, upper...)
 	}
+	r.InitIter(it, lower, upper)
+	return it
+}
+
+// InitIter makes it an unpositioned iterator over r, as NewIter does,
+// reusing its buffers: it may be the zero Iter or one used (and closed)
+// before, on any Reader. The bounds are not copied: they must not change
+// until it is closed or initialized again.
+func (r *Reader) InitIter(it *Iter, lower, upper []byte) {
+	it.r, it.lower, it.upper = r, lower, upper
+	it.index.reset()
+	it.data.reset()
+	it.indexLoaded, it.dataHandle = false, handle{}
+	it.key, it.valid, it.err, it.closed = base.InternalKey{}, false, nil, false
 	if r.closed.Load() {
 		it.err = fmt.Errorf("sstable: %s: %w", r.name, engine.ErrClosed)
 	}
-	return it
 }
 
 // start resets the position and loads the index block; false on error.
@@ -306,5 +319,10 @@ func (it *Iter) Close() error {
 	}
 	it.closed = true
 	it.valid = false
+	// Drop the blocks (and the Reader): a closed Iter kept for reuse
+	// must not pin them.
+	it.index.reset()
+	it.data.reset()
+	it.key, it.r = base.InternalKey{}, nil
 	return it.err
 }
