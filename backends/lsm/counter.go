@@ -2,35 +2,41 @@ package lsm
 
 import "github.com/lightningdb/lightning/backends/lsm/internal/percpu"
 
-// readCounters are the counters of the read path, sharded per P (package
-// percpu) so that concurrent Gets on different cores write different
-// cache lines.
-type readCounters struct {
+// opCounters count the operations of the read and write paths, sharded
+// per P (package percpu) so that concurrent calls on different cores
+// write different cache lines.
+type opCounters struct {
 	c *percpu.Counters
 }
 
-// Counter numbers in readCounters.
+// Counter numbers in opCounters.
 const (
-	readGets = iota
-	readTables
-	readRowHits
+	opGets      = iota
+	opTables    // tables consulted by Gets
+	opRowHits   // Gets served by the row cache
+	opSets      // Set calls
+	opDeletes   // Delete calls
+	opBatches   // Apply calls
+	opUserBytes // key and value bytes written
+	opIterators // iterators opened
 )
 
-func newReadCounters() readCounters { return readCounters{c: percpu.NewCounters()} }
+func newOpCounters() opCounters { return opCounters{c: percpu.NewCounters()} }
 
-// add counts one Get that consulted tables tables and hit the row cache
+// add adds n to counter i.
+func (c *opCounters) add(i int, n uint64) { c.c.Add(i, n) }
+
+// get counts one Get that consulted tables tables and hit the row cache
 // if rowHit.
-func (c *readCounters) add(tables int, rowHit bool) {
-	c.c.Add(readGets, 1)
+func (c *opCounters) get(tables int, rowHit bool) {
+	c.c.Add(opGets, 1)
 	if tables > 0 {
-		c.c.Add(readTables, uint64(tables))
+		c.c.Add(opTables, uint64(tables))
 	}
 	if rowHit {
-		c.c.Add(readRowHits, 1)
+		c.c.Add(opRowHits, 1)
 	}
 }
 
-// sums returns the totals.
-func (c *readCounters) sums() (gets, tables, rowHits uint64) {
-	return c.c.Sum(readGets), c.c.Sum(readTables), c.c.Sum(readRowHits)
-}
+// sum returns the total of counter i.
+func (c *opCounters) sum(i int) uint64 { return c.c.Sum(i) }

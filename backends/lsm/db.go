@@ -87,7 +87,7 @@ type DB struct {
 	done     chan struct{}        // closed by Close
 
 	stats stats
-	reads readCounters
+	ops   opCounters
 }
 
 var _ engine.Engine = (*DB)(nil)
@@ -113,7 +113,7 @@ func Open(dir string, opts *engine.Options) (*DB, error) {
 	d := &DB{
 		dir: dir, walDir: filepath.Join(dir, WALDir), fs: o.FS, opts: o, set: set,
 		snapshots: map[uint64]int{},
-		reads:     newReadCounters(),
+		ops:       newOpCounters(),
 		rstats:    sstable.NewStats(),
 		cleanCh:   make(chan struct{}, 1),
 		done:      make(chan struct{}),

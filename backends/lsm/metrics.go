@@ -12,8 +12,6 @@ import (
 
 // stats are the DB's counters since Open.
 type stats struct {
-	sets, deletes, batches, iterators     atomic.Uint64
-	userBytes                             atomic.Uint64
 	stalls, stallNanos                    atomic.Uint64
 	flushes, flushBytes                   atomic.Uint64
 	compactions, moves                    atomic.Uint64
@@ -46,17 +44,17 @@ type stats struct {
 // Metrics is safe to call at any time, also after Close.
 func (d *DB) Metrics() engine.Metrics {
 	s := &d.stats
-	gets, tables, rowHits := d.reads.sums()
+	gets, tables, rowHits := d.ops.sum(opGets), d.ops.sum(opTables), d.ops.sum(opRowHits)
 	rs := d.rstats.Counts()
 	m := engine.Metrics{
 		Backend:          "lsm",
 		Checksum:         checksum.Implementation(d.wopts.Checksum),
 		Gets:             gets,
-		Sets:             s.sets.Load(),
-		Deletes:          s.deletes.Load(),
-		Batches:          s.batches.Load(),
-		Iterators:        s.iterators.Load(),
-		UserBytesWritten: s.userBytes.Load(),
+		Sets:             d.ops.sum(opSets),
+		Deletes:          d.ops.sum(opDeletes),
+		Batches:          d.ops.sum(opBatches),
+		Iterators:        d.ops.sum(opIterators),
+		UserBytesWritten: d.ops.sum(opUserBytes),
 		DiskBytesWritten: s.flushBytes.Load() + s.compactBytesWritten.Load(),
 		CacheHits:        rs.CacheHits,
 		CacheMisses:      rs.CacheMisses,

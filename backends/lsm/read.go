@@ -82,7 +82,7 @@ func (d *DB) Get(key, dst []byte) ([]byte, error) {
 	}
 	if d.rc == nil {
 		res, tables, err := d.get(key, dst, d.visible.Load())
-		d.reads.add(tables, false)
+		d.ops.get(tables, false)
 		return res, err
 	}
 	if !d.rowReads.Load() {
@@ -90,12 +90,12 @@ func (d *DB) Get(key, dst []byte) ([]byte, error) {
 	}
 	v, tok, ok := d.rc.Get(key)
 	if ok {
-		d.reads.add(0, true)
+		d.ops.get(0, true)
 		return append(dst, v...), nil
 	}
 	// The sequence number after the token: see RowCache.
 	res, tables, err := d.get(key, dst, d.visible.Load())
-	d.reads.add(tables, false)
+	d.ops.get(tables, false)
 	if err == nil && rand.Uint32()%rowFillOneIn == 0 {
 		d.rc.Fill(key, res[len(dst):], tok)
 	}
@@ -191,7 +191,7 @@ func (d *DB) NewIter(opts engine.IterOptions) (engine.Iterator, error) {
 	if d.closed.Load() {
 		return nil, fmt.Errorf("lsm: NewIter: %w", engine.ErrClosed)
 	}
-	d.stats.iterators.Add(1)
+	d.ops.add(opIterators, 1)
 	// The sequence number first: every batch at or below it is then in
 	// the read state's memtables or tables.
 	seq := d.visible.Load()
@@ -240,7 +240,7 @@ func (s *Snapshot) Get(key, dst []byte) ([]byte, error) {
 		return dst, err
 	}
 	res, tables, err := s.d.get(key, dst, s.seq)
-	s.d.reads.add(tables, false)
+	s.d.ops.get(tables, false)
 	return res, err
 }
 
@@ -249,7 +249,7 @@ func (s *Snapshot) NewIter(opts engine.IterOptions) (engine.Iterator, error) {
 	if err := s.check("NewIter"); err != nil {
 		return nil, err
 	}
-	s.d.stats.iterators.Add(1)
+	s.d.ops.add(opIterators, 1)
 	rs, shard := s.d.acquire()
 	if rs == nil {
 		return nil, fmt.Errorf("lsm: snapshot NewIter: %w", engine.ErrClosed)

@@ -7,6 +7,7 @@ import (
 
 	"github.com/lightningdb/lightning/backends/lsm/internal/base"
 	"github.com/lightningdb/lightning/engine"
+	"github.com/lightningdb/lightning/engine/memtable"
 	"github.com/lightningdb/lightning/engine/wal"
 )
 
@@ -91,9 +92,9 @@ func (d *DB) Set(key, value []byte, opts engine.WriteOptions) error {
 	b := batchPool.Get().(*engine.Batch)
 	b.Reset()
 	b.Set(key, value)
-	err := d.write(b, opts.Sync)
+	err := d.write(b, opts.Sync, memtable.EntrySize(len(key), len(value)), 1, len(key)+len(value))
 	if err == nil {
-		d.stats.sets.Add(1)
+		d.ops.add(opSets, 1)
 	}
 	batchPool.Put(b)
 	return err
@@ -107,9 +108,9 @@ func (d *DB) Delete(key []byte, opts engine.WriteOptions) error {
 	b := batchPool.Get().(*engine.Batch)
 	b.Reset()
 	b.Delete(key)
-	err := d.write(b, opts.Sync)
+	err := d.write(b, opts.Sync, memtable.EntrySize(len(key), 0), 1, len(key))
 	if err == nil {
-		d.stats.deletes.Add(1)
+		d.ops.add(opDeletes, 1)
 	}
 	batchPool.Put(b)
 	return err
@@ -127,9 +128,10 @@ func (d *DB) Apply(b *engine.Batch, opts engine.WriteOptions) error {
 	if b.Empty() {
 		return d.writable()
 	}
-	err := d.write(b, opts.Sync)
+	need, count, user := batchNeed(b)
+	err := d.write(b, opts.Sync, need, count, user)
 	if err == nil {
-		d.stats.batches.Add(1)
+		d.ops.add(opBatches, 1)
 	}
 	return err
 }
@@ -148,15 +150,15 @@ func (d *DB) writable() error {
 	return nil
 }
 
-// write commits a validated, non-empty batch.
-func (d *DB) write(b *engine.Batch, sync bool) error {
+// write commits a validated, non-empty batch, whose reservation and user
+// bytes are need, count and user (see batchNeed).
+func (d *DB) write(b *engine.Batch, sync bool, need, count, user int) error {
 	if err := d.writable(); err != nil {
 		return err
 	}
 	if n := len(b.Repr()); n > wal.MaxRecordSize {
 		return fmt.Errorf("%w: a batch of %d bytes exceeds the WAL's record limit of %d", errBatchTooLarge, n, wal.MaxRecordSize)
 	}
-	need, count, user := batchNeed(b)
 	d.commitMu.Lock()
 	if err := d.writable(); err != nil {
 		d.commitMu.Unlock()
@@ -191,7 +193,7 @@ func (d *DB) write(b *engine.Batch, sync bool) error {
 		d.fail(ierr)
 		return ierr
 	}
-	d.stats.userBytes.Add(uint64(user))
+	d.ops.add(opUserBytes, uint64(user))
 	if d.rc != nil && d.rowReads.Load() {
 		// Published: now hide the old rows, before acknowledging. Until
 		// a Get has set rowReads, no row exists to hide: a Get that sets
