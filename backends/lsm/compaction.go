@@ -141,13 +141,49 @@ func (r *rateLimiter) wait(n int, cancel func() bool) {
 	}
 }
 
+// grandparentLimit cuts a compaction's outputs so that none overlaps more
+// than limit bytes of the level below the output level (the grandparents):
+// a later compaction of that output then rewrites at most about that much
+// of the next level. The grandparents are sorted and disjoint; keys come
+// in order.
+type grandparentLimit struct {
+	files      []*manifest.FileMeta
+	limit      uint64 // 0: no limit
+	i          int    // files before i end below the current key
+	seen       bool   // a key was seen
+	overlapped uint64 // bytes of grandparents the current output spans
+}
+
+// cut reports whether the output holding the previous keys should end
+// before userKey. The caller cuts only at a user-key boundary, and calls
+// reset when it cuts for any reason.
+func (g *grandparentLimit) cut(userKey []byte) bool {
+	if g.limit == 0 {
+		return false
+	}
+	for g.i < len(g.files) && bytes.Compare(userKey, g.files[g.i].Largest.UserKey) > 0 {
+		if g.seen {
+			g.overlapped += g.files[g.i].Size
+		}
+		g.i++
+	}
+	g.seen = true
+	return g.overlapped > g.limit
+}
+
+// reset starts a new output.
+func (g *grandparentLimit) reset() { g.overlapped = 0 }
+
 // writeOutputs writes the entries ci keeps into tables of level (whose
-// codec they use), a new one once the
-// current one reaches target bytes, at a user-key boundary; target 0
-// writes one table), syncs them and the directory, and returns their
-// metadata. limited applies the compaction rate limit; cancel is polled.
-// On error the tables written are removed.
-func (d *DB) writeOutputs(ci *compactionIter, level int, target uint64, limited bool, cancel func() bool) (metas []*manifest.FileMeta, written uint64, err error) {
+// codec they use), a new one once the current one reaches target bytes or
+// overlaps more grandparents than grand allows, at a user-key boundary
+// (target 0 writes one table), syncs them and the directory, and returns
+// their metadata. limited applies the compaction rate limit; cancel is
+// polled. On error the tables written are removed.
+func (d *DB) writeOutputs(ci *compactionIter, level int, target uint64, grand *grandparentLimit, limited bool, cancel func() bool) (metas []*manifest.FileMeta, written uint64, err error) {
+	if grand == nil {
+		grand = &grandparentLimit{}
+	}
 	var (
 		w       *sstable.Writer
 		path    string
@@ -185,9 +221,17 @@ func (d *DB) writeOutputs(ci *compactionIter, level int, target uint64, limited 
 			return nil, 0, errCancelled
 		}
 		k := ci.in.Key()
-		if w != nil && target > 0 && w.EstimatedSize() >= target && !bytes.Equal(k.UserKey, lastKey) {
-			if err := finish(); err != nil {
-				return nil, 0, err
+		if lastKey == nil || !bytes.Equal(k.UserKey, lastKey) {
+			byGrand := grand.cut(k.UserKey) // on every user key: it tracks the position
+			bySize := w != nil && target > 0 && w.EstimatedSize() >= target
+			if w != nil && (bySize || byGrand) {
+				if byGrand && !bySize {
+					d.stats.grandparentCuts.Add(1)
+				}
+				grand.reset()
+				if err := finish(); err != nil {
+					return nil, 0, err
+				}
 			}
 		}
 		if w == nil {
@@ -308,7 +352,7 @@ func (d *DB) flush(m *memTable) error {
 	snaps := d.snapshotListLocked()
 	d.mu.Unlock()
 	ci := &compactionIter{in: newMemIter(m), snaps: snaps}
-	metas, written, err := d.writeOutputs(ci, 0, 0, false, nil)
+	metas, written, err := d.writeOutputs(ci, 0, 0, nil, false, nil)
 	if err != nil {
 		return fmt.Errorf("lsm: flush: %w", err)
 	}
@@ -522,7 +566,11 @@ func (d *DB) compact(c *compaction) error {
 	}
 	m := newMergingIter(iters)
 	ci := &compactionIter{in: m, snaps: c.snaps, dropTombstone: func(k []byte) bool { return isBaseLevel(c.v, c.outLevel, k) }}
-	metas, written, err := d.writeOutputs(ci, c.outLevel, uint64(d.set.TargetFileSize), true, d.stopping.Load)
+	grand := &grandparentLimit{limit: uint64(d.set.TargetFileSize) * uint64(d.set.GrandparentOverlap)}
+	if c.outLevel+1 < manifest.NumLevels {
+		grand.files = c.v.Levels[c.outLevel+1]
+	}
+	metas, written, err := d.writeOutputs(ci, c.outLevel, uint64(d.set.TargetFileSize), grand, true, d.stopping.Load)
 	if cerr := m.Close(); err == nil && cerr != nil {
 		err = cerr
 	}

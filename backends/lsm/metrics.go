@@ -17,6 +17,7 @@ type stats struct {
 	compactions, moves                    atomic.Uint64
 	compactBytesRead, compactBytesWritten atomic.Uint64
 	compactDropped                        atomic.Uint64 // entries dropped by compactions
+	grandparentCuts                       atomic.Uint64 // outputs cut by the grandparent overlap limit
 	manifestRotations                     atomic.Uint64
 }
 
@@ -36,6 +37,8 @@ type stats struct {
 //	lsm.compaction.bytes_written         bytes in and out of compactions
 //	lsm.compaction.moves                 files moved down without rewriting
 //	lsm.compaction.dropped               entries compactions dropped
+//	lsm.compaction.grandparent_cuts      outputs ended early by the
+//	                                     grandparent overlap limit
 //	lsm.compaction.running               compactions in progress
 //	lsm.snapshots                        open snapshots
 //	lsm.manifest.rotations               MANIFEST rewrites
@@ -87,6 +90,7 @@ func (d *DB) Metrics() engine.Metrics {
 	m.Extra["lsm.compaction.bytes_written"] = float64(s.compactBytesWritten.Load())
 	m.Extra["lsm.compaction.moves"] = float64(s.moves.Load())
 	m.Extra["lsm.compaction.dropped"] = float64(s.compactDropped.Load())
+	m.Extra["lsm.compaction.grandparent_cuts"] = float64(s.grandparentCuts.Load())
 	m.Extra["lsm.manifest.rotations"] = float64(s.manifestRotations.Load())
 	m.Extra["lsm.tables.open"] = float64(d.tc.open())
 	m.Extra["lsm.index.pinned_bytes"] = float64(d.tc.opts.IndexBudget.Used())

@@ -37,6 +37,11 @@ type Settings struct {
 	// TargetFileSize is the size at which a compaction cuts its output
 	// into a new table, in bytes. Default 8 MiB.
 	TargetFileSize int64
+	// GrandparentOverlap bounds, in multiples of TargetFileSize, the bytes
+	// of the level below its own that one compaction output may overlap
+	// (the output is cut early otherwise), so that compacting it later
+	// rewrites a bounded amount of that level. 0: no bound. Default 10.
+	GrandparentOverlap int
 	// BlockSize is the target size of a data block, in bytes. Default 4096.
 	BlockSize int
 	// RestartInterval is the number of keys between restart points in data
@@ -166,6 +171,7 @@ var settings = []setting{
 		return nil
 	}},
 	intSetting("filter_bits", 10, 0, bloom.MaxBitsPerKey, func(s *Settings) *int { return &s.FilterBits }),
+	intSetting("grandparent_overlap", 10, 0, 1000, func(s *Settings) *int { return &s.GrandparentOverlap }),
 	int64Setting("index_budget", -1, -1, 1<<50, func(s *Settings) *int64 { return &s.IndexBudget }),
 	intSetting("l0_compaction_trigger", 4, 1, 1000, func(s *Settings) *int { return &s.L0CompactionTrigger }),
 	intSetting("l0_stop_writes_trigger", 12, 1, 10000, func(s *Settings) *int { return &s.L0StopWritesTrigger }),

@@ -11,7 +11,7 @@ import (
 
 // TestDefaultSettings pins the defaults (a change must be deliberate).
 func TestDefaultSettings(t *testing.T) {
-	want := "block_size=4096 compaction_concurrency=1 compression_per_level= filter_bits=10 index_budget=-1 l0_compaction_trigger=4 l0_stop_writes_trigger=12 " +
+	want := "block_size=4096 compaction_concurrency=1 compression_per_level= filter_bits=10 grandparent_overlap=10 index_budget=-1 l0_compaction_trigger=4 l0_stop_writes_trigger=12 " +
 		"l1_size=67108864 level_ratio=10 manifest_size=4194304 max_immutable_memtables=2 max_open_files=1000 " +
 		"pin_index=false rate_limit_bytes_per_sec=0 restart_interval=4 row_cache_size=-1 row_cache_max_entry=256 target_file_size=8388608"
 	var got []string
