@@ -1,7 +1,7 @@
 // Package btree is Lightning's paged B+tree backend, registered as
 // "btree": one data file of fixed-size pages holding a B+tree, the shared
-// write-ahead log (engine/wal) for durability, and the shared page cache
-// (engine/cache) for reads.
+// write-ahead log (engine/wal) for durability, and a page cache for
+// reads.
 //
 //	import _ "github.com/lightningdb/lightning/backends/btree"
 //
@@ -21,23 +21,51 @@
 // two, default 8192); an existing file keeps its own. Options.Checksum
 // picks the data pages' checksum (meta pages always use CRC-32C).
 //
+// # Nodes in memory
+//
+// A child reference is either a page reference (page id + LSN) to a clean
+// page, read on demand through the page cache, or an in-memory node: one
+// a write created or changed since the last checkpoint (a dirty node). A
+// dirty node holds its contents in the page format itself, as an
+// unsealed image (see internal/page): its cells may lie anywhere after the
+// slot array, so that a write inserts a cell by writing it below the
+// lowest one and shifting two-byte slots; overflow data not yet written to
+// a run is held beside the image and referenced by "pending" Refs; a
+// branch's in-memory children override the Refs of its image. Readers
+// therefore search a dirty node with the very code that searches a page,
+// and a checkpoint writes a node by copying its cells in order into a page
+// (page.Layout.Canonical), filling in Refs and sealing it: exactly the
+// bytes EncodeLeaf would have made.
+//
+// A dirty leaf is usually a delta: the entries written since it was a
+// clean page (its base), or since it was copied from a published
+// in-memory leaf, sorted, with tombstones for deleted keys; its contents
+// are the base's entries merged with them. Changing one entry of a clean
+// leaf then costs the dirty budget a few hundred bytes, not a page, so a
+// checkpoint comes after many more writes and rewrites each leaf after
+// many changes rather than after one or two; and a write that changes a
+// published dirty leaf copies the small delta, not the whole leaf. A
+// delta that grows past half a page (a quarter over an in-memory leaf) is
+// merged into a whole image, and a delta whose merged leaf no longer fits
+// a page is merged and split.
+//
 // # Copy-on-write, versions and readers
 //
-// The tree in memory is a persistent data structure. A child reference
-// is either an in-memory node (created or changed by a write since the
-// last checkpoint: a dirty node) or a page reference (page id + LSN) to a
-// clean page read on demand through the page cache. A write (Set, Delete
+// The tree in memory is a persistent data structure. A write (Set, Delete
 // or a whole Apply) runs under one writer mutex: it copies the nodes on
-// the paths it changes (decoding a clean page into a node the first time),
-// leaving every published node untouched, and publishes the new root with
-// one atomic pointer store. A batch is built into one new root and
-// published once, so readers see all of it or none.
+// the paths it changes (a copy shares the original's image, and a
+// branch's children in chunks of 64, until the write changes them),
+// changes the nodes it made in place, leaves every published node
+// untouched, and publishes the new root with one atomic pointer store. A
+// batch is built into one new root and published once, so readers see all
+// of it or none.
 //
 // Readers take no lock. Get loads the current root and walks down;
 // iterators and snapshots keep the root they loaded, which is a
 // consistent point-in-time view for as long as they are open. Iterators
 // walk with a stack of frames (the path from the root), forward and
-// backward.
+// backward; a delta leaf is merged into a temporary image when an
+// iterator enters it.
 //
 // Leaf sibling links are not used: with copy-on-write, a leaf rewritten at
 // a checkpoint moves to a new page id, so its neighbours' links would
@@ -47,11 +75,20 @@
 // child to the right and descends its leftmost path, which touches the
 // branch pages already on the stack (cached) and one leaf.
 //
-// Cached pages are keyed by (LSN, page id), which names immutable bytes:
-// a page reused by a later checkpoint has another LSN, so the cache never
-// returns stale bytes and needs no invalidation, and every reference
-// carries the LSN it expects, so a reader that follows an old reference to
-// a reused page detects it.
+// # Page cache
+//
+// Clean pages are cached, verified, by page id, bounded by
+// Options.CacheSize: a set-associative table whose lookups take no lock
+// and make no shared write (bar an entry's CLOCK reference bit the first
+// time it is hit after the hand passed), and whose insertions (after a
+// read from the file, or a checkpoint's write) take a mutex and evict
+// within the set by CLOCK. Every entry names the LSN of the bytes it
+// holds, and every reference carries the LSN it expects, so the cache
+// never returns stale bytes and needs no invalidation, and a reader that
+// follows an old reference to a reused page detects it. It replaces
+// engine/cache here: ristretto's admission dropped or rejected most Sets
+// of a working set larger than a few pages, so hot pages were read and
+// verified again on most lookups, and every lookup took a read lock.
 //
 // # Writes and durability
 //
@@ -65,39 +102,62 @@
 //
 // # Checkpoints
 //
-// A checkpoint runs when the bytes made dirty since the last one pass
-// Options.MemTableSize, on Flush and on Close. Under the writer mutex it
-// rotates the WAL (records so far are in segments below the new one),
-// then writes every dirty node reachable from the current root (and every
-// large value or long key not yet in an overflow run) to newly allocated
-// pages, children before parents; writes the free list to new pages;
-// syncs the data file; writes the meta of checkpoint k+1 to page (k+1)%2,
-// the page the last durable meta does not occupy; and syncs again. No
-// page the last durable meta can reach is ever written, so a crash at any
-// point leaves that meta and its tree intact. Only then does the new
-// version (whose root is a page reference; the dirty nodes are released to
-// the garbage collector) get published, a marker record (an empty batch
-// carrying the checkpoint's last sequence number) go into the new WAL
-// segment, and the WAL segments before the checkpoint get deleted.
+// A checkpoint starts when the dirty bytes pass Options.MemTableSize
+// (and on a timer, Flush and Close). Under the writer mutex it rotates
+// the WAL (records so far are in segments below the new one) and takes
+// the current version; then, in the background, it writes every dirty
+// node of that version (and every pending overflow run) to newly
+// allocated pages, children before parents, gathering pages with
+// consecutive ids into one write; writes the free list to new pages;
+// syncs the data file; writes the meta of checkpoint k+1 to page
+// (k+1)%2, the page the last durable meta does not occupy; and syncs
+// again. No page the last durable meta can reach is ever written, so a
+// crash at any point leaves that meta and its tree intact. Meanwhile
+// writes go on, on new nodes: the checkpoint's nodes are immutable.
+//
+// When it is durable, under the writer mutex again, every node it wrote
+// that the current version still uses is replaced by its page (the node is
+// released to the garbage collector: "swizzling", which copies the
+// in-memory nodes above them), the pages it wrote for nodes the writes
+// replaced meanwhile are dropped for the next checkpoint to free, a
+// marker record (an empty batch carrying the checkpoint's last sequence
+// number) goes into the WAL, and the WAL segments before the checkpoint
+// are deleted. A writer that finds the dirty bytes past the budget while a
+// checkpoint is still being written waits for it (a stall, counted in
+// Metrics), so dirty memory stays within about twice Options.MemTableSize.
 //
 // # Free space
 //
-// Pages the tree stops using (a clean page decoded into a node, an
-// overflow run replaced or deleted, the previous free list) are recorded
-// as dropped; a checkpoint turns them into a pending batch tagged with its
-// id. A pending batch becomes reusable only once the meta that no longer
-// references them is durable (it is, by then) and no open iterator or
-// snapshot pins a version older than the checkpoint that freed them:
-// readers register the checkpoint id of the version they pin, and each
-// checkpoint first releases every batch whose tag is at most the oldest
-// pin. The persisted free list holds free, pending and dropped pages
-// alike (after a crash no reader is left). Lock-free Gets do not pin: a
-// Get that meets a page reused under it fails that page's LSN or checksum
-// check, sees that pages were released since it started (a generation
-// counter), and retries on the current version. Allocation takes free
-// pages first (consecutive ones for an overflow run) and extends the file
-// otherwise; under steady overwrites the file holds about two copies of
-// the data at most (the durable tree and the one being written).
+// Pages the tree stops using (a clean page a write made dirty, an
+// overflow run replaced or deleted, the previous free list, the page of a
+// node replaced while its checkpoint was being written) are recorded as
+// dropped; a checkpoint turns those dropped before it began into a
+// pending batch tagged with its id. A pending batch becomes reusable only
+// once the meta that no longer references them is durable (it is, by
+// then) and no open iterator or snapshot pins a version older than the
+// checkpoint that freed them: readers register the checkpoint id of the
+// version they pin, and each checkpoint first releases every batch whose
+// tag is at most the oldest pin. The base page of a delta leaf is dropped
+// when the delta is made and freed by the checkpoint that writes the
+// delta's leaf, so it stays readable while the delta needs it; a copy of a
+// delta made while that checkpoint is being written is merged at once, so
+// that it does not need the page afterwards. The persisted free list holds
+// free, pending and dropped pages alike (after a crash no reader is
+// left). Lock-free Gets do not pin: a Get that meets a page reused under
+// it fails that page's LSN or checksum check, sees that pages were
+// released since it started (a generation counter), and retries on the
+// current version. Allocation takes the lowest free pages first (runs of
+// consecutive ones for an overflow run) and extends the file otherwise;
+// under steady overwrites the file holds about two copies of the data at
+// most.
+//
+// # Memory
+//
+// The process holds the page cache (Options.CacheSize), the dirty nodes
+// (at most about twice Options.MemTableSize: the checkpoint being written
+// and the changes made since it began) and the WAL's buffers, whatever the
+// size of the data. TestLargeData measures the resident set against these
+// budgets.
 //
 // # Recovery
 //
@@ -114,20 +174,20 @@
 //
 // # Balance
 //
-// A node splits when its encoded size exceeds the page: in the middle of
-// its bytes, except that a leaf overflowed by an entry appended at its end
-// keeps everything but that entry (sequential loads fill leaves). Leaf
-// splits promote the shortest separator between the two halves (suffix
-// truncation). A node under a quarter of a page after a delete is merged
-// with a sibling if both fit one page, or shares their entries evenly
-// otherwise; a root branch with one child gives way to it.
+// A node splits when its encoded size would exceed the page: in the
+// middle of its bytes, except that a leaf overflowed by an entry appended
+// at its end keeps everything but that entry (sequential loads fill
+// leaves). Leaf splits promote the shortest separator between the two
+// halves (suffix truncation). A node under a quarter of a page after a
+// delete is merged with a sibling if both fit one page, or shares their
+// entries evenly otherwise; a root branch with one child gives way to it.
 //
 // # Checking
 //
-// Check (and CheckWithStats) walks a closed engine's data file and
-// verifies every invariant: checksums and headers, key order within and
-// across pages, balanced depth, overflow runs, and that tree pages,
-// free-list pages and free pages partition the file.
+// Check (and CheckWithStats, and "lbench check") walks a closed engine's
+// data file and verifies every invariant: checksums and headers, key
+// order within and across pages, balanced depth, overflow runs, and that
+// tree pages, free-list pages and free pages partition the file.
 //
 // Failures: a failed checkpoint leaves the engine failed; every later
 // write, Flush and Close returns the error, and reopening recovers from

@@ -333,11 +333,16 @@ func (s *store) imageCap(need int) int {
 }
 
 // Dirty accounting: every node of the current tree that is in memory
-// accounts for len(p) bytes of the dirty budget (plus the data it added
-// to big), added when the node is made (newImage, adopting a page, copying
-// a node of the checkpoint in flight) and adjusted when its image is
-// replaced (rewrite, set) or it leaves the tree. A copy of a node made
-// since the last checkpoint began takes over the original's share.
+// accounts for nodeOverhead+len(p) bytes of the dirty budget (plus the
+// data it added to big), added when the node is made (newImage, adopting
+// a page, copying a node of the checkpoint in flight) and adjusted when
+// its image is replaced (rewrite, replace) or it leaves the tree. A copy
+// of a node made since the last checkpoint began takes over the
+// original's share.
+
+// nodeOverhead is what a node costs besides its image: the struct, its
+// child-list chunks on average, and allocation rounding.
+const nodeOverhead = 256
 
 // newImage returns an empty private node of level made by write w, with
 // an image of capacity c.
@@ -345,7 +350,7 @@ func (w *writer) newImage(level, c int) *node {
 	p := make([]byte, c)
 	page.InitImage(p, level)
 	base := page.SlotBase(p)
-	w.dirty += int64(c)
+	w.dirty += int64(c) + nodeOverhead
 	return &node{p: p, gen: w.gen, priv: true, low: c, used: base, img: base}
 }
 
@@ -493,9 +498,9 @@ func (w *writer) build(level int, child0 page.Ref, cells []cellSrc, kids []*node
 // replace replaces the contents of n (owned by write w) with those of m,
 // which w made.
 func (w *writer) replace(n, m *node) {
-	w.dirty -= int64(len(n.p))
+	w.dirty -= int64(len(n.p)) + nodeOverhead // m's struct is dropped
 	if n.under != nil {
-		w.dirty -= int64(len(n.under.p))
+		w.dirty -= int64(len(n.under.p)) + nodeOverhead
 	}
 	n.under = m.under
 	n.p, n.base, n.kids, n.big, n.priv, n.used, n.img, n.low = m.p, m.base, m.kids, m.big, m.priv, m.used, m.img, m.low

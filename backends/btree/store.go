@@ -331,7 +331,7 @@ func (s *store) abort(m writeMark) {
 func (s *store) replacing(n *node, w *writer) bool {
 	if j := s.flight; j != nil && n.gen <= j.gen {
 		s.replaced = append(s.replaced, n)
-		w.dirty += int64(len(n.p))
+		w.dirty += int64(len(n.p)) + nodeOverhead
 		return true
 	}
 	return false

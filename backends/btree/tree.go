@@ -142,7 +142,7 @@ func (w *writer) own(c child, level int) (*node, error) {
 		n.base, n.used = c.ref, w.s.pg.l.UsedSize(p)
 		return n, nil
 	}
-	w.dirty += int64(len(p))
+	w.dirty += int64(len(p)) + nodeOverhead
 	return &node{gen: w.gen, p: p, used: -1}, nil
 }
 
@@ -492,11 +492,11 @@ func (w *writer) del(key []byte) error {
 		case r == nil:
 			return nil
 		case r.leaf() && w.s.size(r) == page.LeafBase:
-			w.dirty -= int64(len(r.p))
+			w.dirty -= int64(len(r.p)) + nodeOverhead
 			w.root, w.height = child{}, 0
 			return nil
 		case !r.leaf() && r.count() == 0:
-			w.dirty -= int64(len(r.p))
+			w.dirty -= int64(len(r.p)) + nodeOverhead
 			w.root, w.height = w.s.kidOf(r.p, &r.kids, 0), w.height-1
 		default:
 			return nil
@@ -619,7 +619,7 @@ func (w *writer) rebalance(n *node, i int) (*node, cellSrc, error) {
 	sep := cells[li]
 	join := func(m *node) {
 		w.replace(left, m)
-		w.dirty -= int64(len(right.p))
+		w.dirty -= int64(len(right.p)) + nodeOverhead
 		cells = slices.Delete(cells, li, li+1)
 		kids = slices.Delete(kids, li+1, li+2)
 	}
