@@ -22,7 +22,12 @@
 //	<w>_<b>_<phase>_<op>_intended.hgrm   the same for intended latency (open loop)
 //	latency_*.png/.svg, throughput_*.png/.svg, backends_<phase>.png/.svg (WritePlots)
 //
-// <w> is the workload's short name (WorkloadName), <b> the backend.
+// <w> is the workload's short name (WorkloadName), <b> the backend. A
+// report may repeat a configuration (lbench bench -repeat N): each such
+// run carries its repeat index k (Run.Repeat, JSON "repeat", 1-based), its
+// files and plots get "_r<k>" after the phase, its name "#k"
+// ("w/b/run#2"), timeseries.csv a last "repeat" column, and the
+// by-backend table and bar plot show the median of the repeats.
 //
 // # Units
 //

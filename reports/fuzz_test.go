@@ -19,6 +19,8 @@ func FuzzDecodeJSON(f *testing.F) {
 	f.Add(buf.Bytes())
 	f.Add([]byte(`{"schema": "lightning.lbench.report/v1", "runs": []}`))
 	f.Add([]byte(`{"schema": "lightning.lbench.report/v1", "runs": [{"workload": "w", "backend": "b", "phase": "run", "ops": [{"op": "read", "service": {"count": 1, "hdr": "HISTFAAAACl42pJpmSzMwMDAzAABMJqRgYGB94d7BIP9B4jAYmEmQAAAAP//W7YE2Q=="}}]}]}`))
+	f.Add([]byte(`{"schema": "lightning.lbench.report/v1", "runs": [{"workload": "w", "backend": "b", "phase": "load", "repeat": 2}, {"workload": "w", "backend": "b", "phase": "load", "repeat": 3}]}`))
+	f.Add([]byte(`{"schema": "lightning.lbench.report/v1", "runs": [{"workload": "w", "backend": "b", "phase": "run", "repeat": -1}]}`))
 	f.Add([]byte(`{"schema": 1}`))
 	f.Add([]byte(`{}`))
 	f.Add([]byte(``))

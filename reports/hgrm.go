@@ -103,9 +103,10 @@ func ParseHgrm(file string, data []byte) ([]HgrmPoint, error) {
 }
 
 // hgrmName returns the file name of one op's distribution:
-// "<workload>_<backend>_<phase>_<op>[_intended].hgrm".
+// "<workload>_<backend>_<phase>[_r<k>]_<op>[_intended].hgrm" (_r<k> for
+// repeat k of a repeated run).
 func hgrmName(r *Run, op string, intended bool) string {
-	s := fmt.Sprintf("%s_%s_%s_%s", sanitize(r.Workload), sanitize(r.Backend), r.Phase, op)
+	s := fmt.Sprintf("%s_%s_%s%s_%s", sanitize(r.Workload), sanitize(r.Backend), r.Phase, r.repeatSuffix(), op)
 	if intended {
 		s += "_intended"
 	}

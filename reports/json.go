@@ -76,8 +76,8 @@ func (r *Run) check() error {
 	if r.Workload == "" || r.Backend == "" || (r.Phase != "load" && r.Phase != "run") {
 		return fmt.Errorf("missing workload/backend or phase %q not load or run", clip(r.Phase))
 	}
-	if r.RunTimeNS < 0 || r.IntervalNS < 0 || r.Threads < 0 {
-		return fmt.Errorf("negative runtime, interval or threads")
+	if r.RunTimeNS < 0 || r.IntervalNS < 0 || r.Threads < 0 || r.Repeat < 0 {
+		return fmt.Errorf("negative runtime, interval, threads or repeat")
 	}
 	seen := map[string]bool{}
 	for i := range r.Ops {

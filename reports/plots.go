@@ -17,13 +17,15 @@ import (
 //	                                          (dashed: intended latency of open-loop runs)
 //	throughput_<workload>_<backend>_<phase>   ops/s over time, a line per op type and overall
 //
-// and when rep covers several backends:
+// (with _r<k> after the phase for repeat k of a repeated run), and when
+// rep covers several backends:
 //
 //	latency_<workload>_<phase>_<op>_backends  latency by percentile of one op, a line per backend
 //	throughput_<workload>_<phase>_backends    overall ops/s over time, a line per backend
 //	backends_<phase>                          overall ops/s per workload, a bar per backend
 //
-// A run without measured operations gets no plot.
+// where repeated runs are a line each ("lsm #2") and a bar is the median
+// of a backend's repeats. A run without measured operations gets no plot.
 func WritePlots(fs vfs.FS, dir string, rep *Report) ([]string, error) {
 	var files []string
 	save := func(name string, p *plot.Plot, err error) error {
@@ -77,7 +79,7 @@ func WritePlots(fs vfs.FS, dir string, rep *Report) ([]string, error) {
 					if err != nil {
 						return files, err
 					}
-					series = append(series, Series{Label: r.Backend, Points: PercentilePoints(h)})
+					series = append(series, Series{Label: r.backendLabel(), Points: PercentilePoints(h)})
 				}
 			}
 			title := fmt.Sprintf("%s latency by percentile: %s/%s by backend", ycsbName(op), row.workload, row.phase)
@@ -89,7 +91,7 @@ func WritePlots(fs vfs.FS, dir string, rep *Report) ([]string, error) {
 		var ts []Series
 		for _, r := range runs {
 			if s := intervalSeries(r, Overall); len(s) > 0 {
-				ts = append(ts, Series{Label: r.Backend, Points: s})
+				ts = append(ts, Series{Label: r.backendLabel(), Points: s})
 			}
 		}
 		if len(ts) > 0 {
@@ -131,8 +133,20 @@ func WritePlots(fs vfs.FS, dir string, rep *Report) ([]string, error) {
 	return files, nil
 }
 
-// runID names a run in file names: "<workload>_<backend>_<phase>".
-func runID(r *Run) string { return sanitize(r.Workload) + "_" + sanitize(r.Backend) + "_" + r.Phase }
+// runID names a run in file names: "<workload>_<backend>_<phase>", with
+// "_r<k>" for repeat k of a repeated run.
+func runID(r *Run) string {
+	return sanitize(r.Workload) + "_" + sanitize(r.Backend) + "_" + r.Phase + r.repeatSuffix()
+}
+
+// backendLabel labels a run in a plot by backend: "lsm", or "lsm #2" for
+// repeat 2 of a repeated run.
+func (r *Run) backendLabel() string {
+	if r.Repeat > 0 {
+		return r.Backend + " #" + itoa(r.Repeat)
+	}
+	return r.Backend
+}
 
 // runsOf returns the runs of workload and phase, in report order.
 func (rep *Report) runsOf(workload, phase string) []*Run {

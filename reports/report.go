@@ -61,6 +61,10 @@ type RunMeta struct {
 	// Options is the engine options text (engine.Options.String of the
 	// prepared options) the engine was opened with.
 	Options string
+	// Repeat is the 1-based index of this run among repeated runs of
+	// the same configuration in one report (lbench bench -repeat), or 0
+	// when the configuration ran once.
+	Repeat int
 }
 
 // Run is one phase (load or run) of one workload on one backend.
@@ -72,6 +76,11 @@ type Run struct {
 	Backend  string   `json:"backend"`
 	// Phase is "load" or "run".
 	Phase string `json:"phase"`
+	// Repeat is the 1-based index of the run among the repeats of its
+	// workload, backend and phase in this report (lbench bench -repeat
+	// N), or 0 (omitted) when it ran once. It names files and plots
+	// apart; it is not part of the configuration (Config).
+	Repeat int `json:"repeat,omitempty"`
 	// Options is the engine options text.
 	Options string `json:"options"`
 	// Properties are every workload property in effect, set or default,
@@ -212,7 +221,7 @@ func NewRun(meta RunMeta, res *harness.Result) (Run, error) {
 	}
 	r := Run{
 		Workload: meta.Workload, Sources: append([]string(nil), meta.Sources...), Backend: meta.Backend,
-		Phase: res.Phase, Options: meta.Options,
+		Phase: res.Phase, Repeat: meta.Repeat, Options: meta.Options,
 		Seed: res.Seed, Threads: res.Threads, OpenLoop: res.OpenLoop, TargetOpsPerSec: res.Target,
 		Start: res.Start, ElapsedNS: int64(res.Elapsed), WarmupNS: int64(res.Warmup), RunTimeNS: int64(res.RunTime),
 		Throughput: res.Throughput, Counts: res.Total(), Complete: res.Complete, StoppedBy: res.StoppedBy,
@@ -381,8 +390,24 @@ func (r *Run) Op(name string) *OpReport {
 	return nil
 }
 
-// Name returns "workload/backend/phase", the run's identity in messages.
-func (r *Run) Name() string { return r.Workload + "/" + r.Backend + "/" + r.Phase }
+// Name returns "workload/backend/phase", the run's identity in messages,
+// with "#k" appended for repeat k of a repeated run.
+func (r *Run) Name() string {
+	name := r.Workload + "/" + r.Backend + "/" + r.Phase
+	if r.Repeat > 0 {
+		name += "#" + itoa(r.Repeat)
+	}
+	return name
+}
+
+// repeatSuffix returns "_r<k>" for repeat k of a repeated run, else "":
+// what keeps the files of repeated runs apart.
+func (r *Run) repeatSuffix() string {
+	if r.Repeat > 0 {
+		return "_r" + itoa(r.Repeat)
+	}
+	return ""
+}
 
 // Failed reports whether any target of the run failed.
 func (r *Run) Failed() bool {

@@ -125,7 +125,11 @@ func throughputTable(rep *Report) string {
 		return ""
 	}
 	var sb strings.Builder
-	sb.WriteString("# throughput by backend (ops/s)\n")
+	if slices.ContainsFunc(rep.Runs, func(r Run) bool { return r.Repeat > 0 }) {
+		sb.WriteString("# throughput by backend (ops/s, median of the repeated runs)\n")
+	} else {
+		sb.WriteString("# throughput by backend (ops/s)\n")
+	}
 	header := append([]string{"# workload/phase"}, backends...)
 	lines := [][]string{header}
 	for _, row := range rows {
@@ -161,15 +165,17 @@ func throughputTable(rep *Report) string {
 // tableRow is one workload/phase of a by-backend comparison.
 type tableRow struct {
 	workload, phase, label string
-	vals                   map[string]float64 // backend -> overall ops/s
+	vals                   map[string]float64 // backend -> overall ops/s (median of repeats)
 }
 
 // byBackend returns the backends of rep in order of first appearance and
-// one row per workload/phase with each backend's throughput.
+// one row per workload/phase with each backend's throughput: the median
+// of its runs when the report repeats them (lbench bench -repeat).
 func byBackend(rep *Report) ([]string, []tableRow) {
 	var backends []string
 	var rows []tableRow
 	idx := map[string]int{}
+	all := map[string][]float64{} // row label + "\x00" + backend -> throughputs
 	for i := range rep.Runs {
 		r := &rep.Runs[i]
 		if !slices.Contains(backends, r.Backend) {
@@ -182,9 +188,22 @@ func byBackend(rep *Report) ([]string, []tableRow) {
 			idx[key] = j
 			rows = append(rows, tableRow{workload: r.Workload, phase: r.Phase, label: key, vals: map[string]float64{}})
 		}
-		rows[j].vals[r.Backend] = r.Throughput
+		k := key + "\x00" + r.Backend
+		all[k] = append(all[k], r.Throughput)
+		rows[j].vals[r.Backend] = median(all[k])
 	}
 	return backends, rows
+}
+
+// median returns the median of xs (non-empty), leaving xs unchanged.
+func median(xs []float64) float64 {
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	n := len(s)
+	if n%2 == 1 {
+		return s[n/2]
+	}
+	return (s[n/2-1] + s[n/2]) / 2
 }
 
 // ycsbName returns YCSB's spelling of an op name ("READ-MODIFY-WRITE").
