@@ -47,6 +47,16 @@ func (d *dataDir) sub(workload, backend string) string {
 	return filepath.Join(d.path, workload+"-"+backend)
 }
 
+// drop removes the database directory dir (one of sub's) once its runs
+// are done, unless the data is kept (-keep, or a -dir given): a long
+// repeated bench then needs the room of one database at a time.
+func (d *dataDir) drop(dir string) error {
+	if !d.temp || d.keep {
+		return nil
+	}
+	return removeAll(vfs.Default, dir)
+}
+
 // cleanup removes a temporary directory unless kept, and says where kept
 // data is.
 func (d *dataDir) cleanup(stderr io.Writer, quiet bool) error {

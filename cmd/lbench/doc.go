@@ -5,7 +5,7 @@ series, HdrHistogram percentile files, Go benchmark lines and plots.
 
 Usage:
 
-	lbench bench [-workloads a,b] [-backends x,y] [flags]
+	lbench bench [-workloads a,b] [-backends x,y] [-repeat N] [flags]
 	lbench load  -P workload [flags]
 	lbench run   -P workload [flags]
 	lbench plot  [-out DIR] report.json|DIR|file.hgrm ...
@@ -22,7 +22,9 @@ bench.txt, *.hgrm, *.png, *.svg; see package reports for each file).
 
 bench loads then runs each workload on each backend, each pair in a fresh
 database, into one report folder with every plot, and the backend
-comparison when there are several backends. load and run are YCSB's two
+comparison when there are several backends. bench -repeat N runs every
+pair N times, interleaved (a b a b ...), each run recorded with its repeat
+index: N samples of each configuration for lbench compare. load and run are YCSB's two
 phases, for a database kept in -dir between them. plot redraws the plots
 of saved reports (several at once, to compare runs of separate
 invocations) or draws .hgrm files on one latency plot. list shows the
@@ -50,6 +52,12 @@ Flags of bench, load and run:
 	-check            exit 1 if a target fails or an operation errs
 	-quiet            no status line, progress bar or phase lines on stderr
 	-plots=false      skip the PNG and SVG plots
+	-repeat N         (bench) run every workload on every backend N times,
+	                  interleaved
+	-debug-delay [backend:]op=duration
+	                  TESTING THE PERF GATE ONLY: busy-wait before each
+	                  such engine op (get, set, delete, apply, iter, step);
+	                  the figures then measure no real build
 
 While a phase runs, a status line on stderr shows every second the
 operations per second and the p50/p99 service time of each op type; the

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"path"
 	"path/filepath"
 	"slices"
@@ -29,6 +30,7 @@ type phaseFlags struct {
 	check     bool
 	quiet     bool
 	plots     bool
+	delay     delayFlag // -debug-delay: testing the perf gate only
 }
 
 // register adds the shared flags to fs; withBackend adds -backend.
@@ -45,6 +47,15 @@ func (pf *phaseFlags) register(fs *cmdFlags, withBackend bool) {
 	fs.BoolVar(&pf.check, "check", false, "exit 1 if a target fails or an operation returns an error")
 	fs.BoolVar(&pf.quiet, "quiet", false, "no live status line, progress bar or per-phase lines on stderr")
 	fs.BoolVar(&pf.plots, "plots", true, "draw the PNG and SVG plots")
+	fs.Var(&pf.delay, "debug-delay", "TESTING THE PERF GATE ONLY: busy-wait before each such engine op, `[backend:]op=duration` "+
+		"(ops: "+strings.Join(delayOpNames[:], ", ")+"; e.g. lsm:get=500ns); repeatable. The figures then measure no real build")
+}
+
+// warnDelays says on stderr that -debug-delay is in effect.
+func (pf *phaseFlags) warnDelays(stderr io.Writer) {
+	if len(pf.delay) > 0 {
+		fmt.Fprintf(stderr, "lbench: WARNING: -debug-delay %s: injected slowdown for testing the perf gate; these figures measure no real build\n", pf.delay.String())
+	}
 }
 
 // workload is one resolved workload and where it came from.
@@ -112,9 +123,14 @@ func checkBackend(name string) error {
 }
 
 // runPhase runs one phase ("load" or "run") of wl on eng, showing status
-// on stderr unless quiet, and returns its report entry.
-func (e *env) runPhase(eng engine.Engine, wl *workload, backend, phase string, quiet bool) (reports.Run, error) {
-	st := newStatusPrinter(e.stderr, quiet, fmt.Sprintf("%s %s/%s", phase, wl.name, backend))
+// on stderr unless quiet, and returns its report entry. repeat is the
+// run's repeat index in a repeated bench (0: not repeated).
+func (e *env) runPhase(eng engine.Engine, wl *workload, backend string, repeat int, phase string, quiet bool) (reports.Run, error) {
+	label := fmt.Sprintf("%s %s/%s", phase, wl.name, backend)
+	if repeat > 0 {
+		label += fmt.Sprintf(" #%d", repeat)
+	}
+	st := newStatusPrinter(e.stderr, quiet, label)
 	hopts := &harness.Options{OnStatus: st.show, StatusEvery: e.statusEvery}
 	var res *harness.Result
 	var err error
@@ -127,14 +143,14 @@ func (e *env) runPhase(eng engine.Engine, wl *workload, backend, phase string, q
 	if err != nil {
 		return reports.Run{}, fmt.Errorf("%s phase of %s on %s: %w", phase, wl.name, backend, err)
 	}
-	r, err := reports.NewRun(reports.RunMeta{Workload: wl.name, Sources: wl.sources, Backend: backend, Options: wl.optText}, res)
+	r, err := reports.NewRun(reports.RunMeta{Workload: wl.name, Sources: wl.sources, Backend: backend, Options: wl.optText, Repeat: repeat}, res)
 	if err != nil {
 		return reports.Run{}, err
 	}
 	if !quiet {
 		c := r.Counts
-		fmt.Fprintf(e.stderr, "%s %s/%s: %d operations in %v, %s ops/s (%d not found, %d errors)%s\n",
-			phase, wl.name, backend, r.Operations, time.Duration(r.RunTimeNS).Round(time.Millisecond),
+		fmt.Fprintf(e.stderr, "%s: %d operations in %v, %s ops/s (%d not found, %d errors)%s\n",
+			label, r.Operations, time.Duration(r.RunTimeNS).Round(time.Millisecond),
 			siRate(r.Throughput), c.NotFound, c.Errors, incomplete(&r))
 	}
 	return r, nil
@@ -147,8 +163,9 @@ func incomplete(r *reports.Run) string {
 	return ", INCOMPLETE: stopped by " + r.StoppedBy
 }
 
-// openEngine opens backend in dir with wl's options.
-func openEngine(backend, dir string, wl *workload) (engine.Engine, error) {
+// openEngine opens backend in dir with wl's options, slowed down by d
+// (-debug-delay) if d delays anything.
+func openEngine(backend, dir string, wl *workload, d delays) (engine.Engine, error) {
 	if err := vfs.Default.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
@@ -156,7 +173,7 @@ func openEngine(backend, dir string, wl *workload) (engine.Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open %s in %s: %w", backend, dir, err)
 	}
-	return eng, nil
+	return withDelays(eng, d), nil
 }
 
 // closeEngine flushes and closes eng, keeping the first error.
@@ -281,6 +298,10 @@ func (e *env) onePhase(phase, summary string, args []string) error {
 	if err := checkBackend(pf.backend); err != nil {
 		return err
 	}
+	if err := pf.delay.check(); err != nil {
+		return err
+	}
+	pf.warnDelays(e.stderr)
 	dd, err := newDataDir(pf.dir, pf.keep)
 	if err != nil {
 		return err
@@ -291,11 +312,11 @@ func (e *env) onePhase(phase, summary string, args []string) error {
 			"(load it first with lbench load -dir DIR, or use lbench bench)\n")
 	}
 	rep := reports.NewReport(phase, args, e.now(), reports.CollectMachine(nil))
-	eng, err := openEngine(pf.backend, dd.path, wl)
+	eng, err := openEngine(pf.backend, dd.path, wl, pf.delay.forBackend(pf.backend))
 	if err != nil {
 		return err
 	}
-	r, err := e.runPhase(eng, wl, pf.backend, phase, pf.quiet)
+	r, err := e.runPhase(eng, wl, pf.backend, 0, phase, pf.quiet)
 	closeEngine(eng, &err)
 	if err != nil {
 		return err
