@@ -28,25 +28,40 @@
 // logged once per stall) while too many memtables wait for flushing or
 // level 0 has too many files: memory stays bounded.
 //
-// Reads: a Get first asks the row cache (engine/cache.RowCache, a quarter
-// of Options.CacheSize by default, lsm.row_cache_size): writers invalidate
-// a key's row after their batch is published and before they return, and
-// a miss fills it. Then a read takes the current read state (active memtable, immutable
-// memtables, Version: one reference, no lock) and a sequence number (the
-// visible one, or a snapshot's), and looks in the memtables newest first,
-// then the level-0 tables newest first, then one table per deeper level
-// found by binary search on key ranges; bloom filters skip tables without
-// the key. Tables are opened through a table cache bounded by
-// lsm.max_open_files; their blocks are cached in engine/cache.
-// Iterators merge all those sources, keeping for each key its newest
-// visible version and hiding deletions.
+// Reads: a Get first asks the row cache (engine/cache.RowCache, about a
+// quarter of Options.CacheSize by default, lsm.row_cache_size): writers
+// invalidate a key's row after their batch is published and before they
+// return (not before the first Get ever: until then no row exists), and
+// one miss in four, at random, fills it. Then a read pins the current read
+// state (active memtable, immutable memtables, Version) and takes a
+// sequence number (the visible one, or a snapshot's), and looks in the
+// memtables newest first, then the level-0 tables newest first, then one
+// table per deeper level found by binary search on key ranges; bloom
+// filters skip tables without the key. Tables are opened through a table
+// cache bounded by lsm.max_open_files; their data blocks are cached in
+// engine/cache, and their index blocks are pinned in the open table, with
+// a compact summary that makes the index search cheap, as long as they fit
+// in lsm.index_budget (a sixteenth of the cache by default, taken out of
+// the block cache), else cached too. Iterators merge all those sources,
+// keeping for each key its newest visible version and hiding deletions;
+// their state comes from a pool.
+//
+// A Get writes no cache line that another core's Get writes: the read
+// state and open tables are pinned with per-P reference counts
+// (internal/percpu.RefCount: pin, check that the object is still
+// published, unpin; the owner unpublishes, then retires it, and the last
+// of the two frees it), the table cache's hit path is a lock-free map
+// lookup with a CLOCK bit set only when clear, and counters are per P.
 //
 // Compaction (leveled): level 0 is compacted into level 1 when it has
 // lsm.l0_compaction_trigger files; level n into n+1 when its size exceeds
 // its target (lsm.l1_size times lsm.level_ratio^(n-1)), one file at a time
 // round-robin. A file that overlaps nothing below is moved, not
 // rewritten. Each level's tables use the codec lsm.compression_per_level
-// gives it (default: Options.Compression). Outputs are cut at lsm.target_file_size on user-key
+// gives it (default: Options.Compression). Outputs are cut at
+// lsm.target_file_size, and early when they overlap more than
+// lsm.grandparent_overlap target files of the level below theirs (so that
+// compacting them later rewrites a bounded amount), on user-key
 // boundaries. A compaction keeps, of each key, the newest version in each
 // stripe between open snapshots, and drops a deletion when no snapshot
 // needs it and no deeper level holds the key. Compactions run in

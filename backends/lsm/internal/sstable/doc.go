@@ -36,6 +36,13 @@
 //     mismatch, and any format violation, is an error satisfying
 //     errors.Is(err, engine.ErrCorruption) naming the file and the offset
 //     of the block (or footer).
+//   - The index block is pinned in the Reader (ReaderOptions.PinIndex, no
+//     cache, or room in ReaderOptions.IndexBudget) or cached like data
+//     blocks. A pinned index gets a summary in memory (8 bytes per entry:
+//     the bytes of the separator after the prefix all separators share),
+//     so a Get compares only the few entries the summary cannot tell
+//     apart instead of binary-searching the block; it is built and checked
+//     at Open and counted in the budget.
 //   - Values returned by Get and Iter.Value alias decoded blocks, which are
 //     immutable and never reused, so they stay valid as long as they are
 //     referenced; callers must not modify them.
