@@ -268,6 +268,8 @@ type ckptWriter struct {
 	wfirst  uint64
 	pend    []int
 	st      readStat
+	merged  *node // scratch: a delta leaf merged
+	cells   []cellSrc
 }
 
 // maxCombined bounds the bytes of consecutive pages written at once.
@@ -324,7 +326,7 @@ func (cw *ckptWriter) writeRun(data []byte) (page.Ref, error) {
 	}
 	cw.written[kindOverflow] += uint64(n)
 	if n == 1 {
-		cw.s.pg.cache.put(first, cw.lsn, buf)
+		cw.s.pg.cache.put(first, cw.lsn, pageView{b: buf, level: -1})
 	}
 	return page.Ref{ID: first, LSN: cw.lsn}, nil
 }
@@ -342,11 +344,11 @@ func (cw *ckptWriter) write(c child, level int) (page.Ref, error) {
 	l := &cw.s.pg.l
 	img, big := n.p, n.big
 	if n.delta() {
-		m, err := cw.s.merged(n, &cw.st)
-		if err != nil {
+		var err error
+		if cw.merged, cw.cells, err = cw.s.merged(n, &cw.st, cw.merged, cw.cells); err != nil {
 			return page.Ref{}, err
 		}
-		img, big = m.p, m.big
+		img, big = cw.merged.p, cw.merged.big
 	}
 	buf := make([]byte, l.PageSize)
 	cw.pend = l.Canonical(buf, img, cw.pend[:0])
@@ -378,7 +380,7 @@ func (cw *ckptWriter) write(c child, level int) (page.Ref, error) {
 	if err := cw.writePage(id, buf); err != nil {
 		return page.Ref{}, err
 	}
-	cw.s.pg.cache.put(id, cw.lsn, buf)
+	cw.s.pg.cache.put(id, cw.lsn, view(l, buf))
 	cw.written[nodeKind(level)]++
 	ref := page.Ref{ID: id, LSN: cw.lsn}
 	n.written.Store(&writtenNode{ref: ref, runs: runs})

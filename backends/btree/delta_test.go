@@ -137,7 +137,7 @@ func TestDeltaLeaves(t *testing.T) {
 // order, so that leaves and branches underflow and are merged with or
 // share entries with their siblings, through checkpoints (deltas of clean
 // leaves) and not; the engine must match a map throughout, and the tree
-// must shrink.
+// must shrink (merged leaves: a quarter of the leaves or fewer).
 func TestDeleteRebalances(t *testing.T) {
 	seed := testSeed(t)
 	for _, order := range []string{"random", "ascending"} {
@@ -159,6 +159,7 @@ func TestDeleteRebalances(t *testing.T) {
 			}
 			must(t, "Flush", db.Flush())
 			tall := db.Metrics().Extra["btree.height"]
+			leaves := db.Metrics().Extra["btree.pages.leaf"]
 			if tall < 3 {
 				t.Fatalf("height %v: the test needs branches under the root", tall)
 			}
@@ -186,8 +187,11 @@ func TestDeleteRebalances(t *testing.T) {
 			if d := diff(got, model); d != "" {
 				t.Fatalf("at the end: %s", d)
 			}
-			if h := db.Metrics().Extra["btree.height"]; h >= tall {
-				t.Errorf("height %v after deleting 95%% of the keys, %v before", h, tall)
+			must(t, "Flush", db.Flush())
+			m := db.Metrics().Extra
+			if m["btree.height"] > tall || m["btree.pages.leaf"] > leaves/4 {
+				t.Errorf("after deleting 95%% of the keys: height %v (%v before), %v leaves (%v before)",
+					m["btree.height"], tall, m["btree.pages.leaf"], leaves)
 			}
 			must(t, "Close", db.Close())
 			must(t, "Check", Check(fs, "db", nil))

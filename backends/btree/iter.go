@@ -15,6 +15,7 @@ type frame struct {
 	p    []byte
 	kids *kidList
 	big  [][]byte
+	d    *digest
 	i    int
 	cnt  int // children (branch) or entries (leaf)
 }
@@ -32,6 +33,8 @@ type treeIter struct {
 	valBuf []byte
 	err    error
 	st     readStat
+	merged *node // scratch: the current leaf, a delta, merged
+	cells  []cellSrc
 }
 
 // push descends into c at level and pushes its frame positioned by pos,
@@ -40,18 +43,22 @@ func (it *treeIter) push(c child, level int, pos func(f *frame) error) error {
 	var f frame
 	if n := c.n; n != nil {
 		if n.delta() {
+			// Merged into the iterator's scratch image: only the leaf
+			// frame, the last, may be a delta, and Key and Value are
+			// valid only until the next move.
 			var err error
-			if n, err = it.s.merged(n, &it.st); err != nil {
+			if it.merged, it.cells, err = it.s.merged(n, &it.st, it.merged, it.cells); err != nil {
 				return err
 			}
+			n = it.merged
 		}
 		f.p, f.kids, f.big = n.p, &n.kids, n.big
 	} else {
-		p, err := it.s.readNode(c.ref, level, &it.st)
+		p, d, err := it.s.readNode(c.ref, level, &it.st)
 		if err != nil {
 			return err
 		}
-		f.p = p
+		f.p, f.d = p, d
 	}
 	f.cnt = page.Count(f.p)
 	if level > 0 {
@@ -103,6 +110,15 @@ func (it *treeIter) seek(key []byte, ge bool) bool {
 			f.i = 0
 		case key == nil:
 			f.i = f.cnt - 1
+		case f.d != nil:
+			i, _, err := it.s.searchPage(f.p, f.d, key)
+			if err != nil {
+				return err
+			}
+			f.i = i
+			if leaf && !ge {
+				f.i--
+			}
 		case leaf:
 			i, _, err := it.s.searchLeaf(f.p, f.big, key)
 			if err != nil {

@@ -88,7 +88,7 @@ func (s *store) baseOf(n *node, st *readStat) ([]byte, [][]byte, error) {
 	if n.under != nil {
 		return n.under.p, n.under.big, nil
 	}
-	p, err := s.readNode(n.base, 0, st)
+	p, _, err := s.readNode(n.base, 0, st)
 	return p, nil, err
 }
 
@@ -168,7 +168,27 @@ func (s *store) fullKey(buf, inline []byte, klen int, ref page.Ref, big [][]byte
 // searchLeaf returns the index of the first entry of the leaf image p
 // whose key is >= key, and whether it is equal.
 func (s *store) searchLeaf(p []byte, big [][]byte, key []byte) (int, bool, error) {
+	return s.searchLeafIn(p, big, key, 0, page.Count(p))
+}
+
+// searchPage is searchLeaf or searchBranch (with found false) on a page
+// of the file, narrowed down by its digest d if it has one.
+func (s *store) searchPage(p []byte, d *digest, key []byte) (int, bool, error) {
 	lo, hi := 0, page.Count(p)
+	if d != nil {
+		lo, hi = d.bounds(key)
+	}
+	if page.IsLeaf(p) {
+		return s.searchLeafIn(p, nil, key, lo, hi)
+	}
+	i, err := s.searchBranchIn(p, nil, key, lo, hi)
+	return i, false, err
+}
+
+// searchLeafIn is searchLeaf when the entries before lo are known to be
+// smaller than key and those from hi on larger.
+func (s *store) searchLeafIn(p []byte, big [][]byte, key []byte, lo, hi int) (int, bool, error) {
+	end := hi
 	found := false
 	for lo < hi {
 		m := int(uint(lo+hi) >> 1)
@@ -189,13 +209,18 @@ func (s *store) searchLeaf(p []byte, big [][]byte, key []byte) (int, bool, error
 			found = c == 0
 		}
 	}
-	return lo, found && lo < page.Count(p), nil
+	return lo, found && lo < end, nil
 }
 
 // searchBranch returns the index of the child of the branch image p whose
 // range holds key: the number of keys <= key.
 func (s *store) searchBranch(p []byte, big [][]byte, key []byte) (int, error) {
-	lo, hi := 0, page.Count(p)
+	return s.searchBranchIn(p, big, key, 0, page.Count(p))
+}
+
+// searchBranchIn is searchBranch when the keys before lo are known to be
+// smaller than key and those from hi on larger.
+func (s *store) searchBranchIn(p []byte, big [][]byte, key []byte, lo, hi int) (int, error) {
 	for lo < hi {
 		m := int(uint(lo+hi) >> 1)
 		inline, klen, ref := s.pg.l.BranchKey(p, m)
@@ -524,12 +549,23 @@ func (w *writer) merge(n *node) error {
 func (n *node) kidSlice() []*node { return n.kids.slice(n.count() + 1) }
 
 // merged returns a whole image of the delta leaf n, which stays as it is
-// (checkpoints and iterators read a delta this way).
-func (s *store) merged(n *node, st *readStat) (*node, error) {
-	cells, err := s.entries(n, nil, st)
+// (checkpoints and iterators read a delta this way). It reuses m (a node
+// merged returns, or nil) and cells (scratch).
+func (s *store) merged(n *node, st *readStat, m *node, cells []cellSrc) (*node, []cellSrc, error) {
+	cells, err := s.entries(n, cells[:0], st)
 	if err != nil {
-		return nil, err
+		return nil, cells, err
 	}
 	w := writer{s: s}
-	return w.build(0, page.Ref{}, cells, nil), nil
+	if m == nil {
+		return w.build(0, page.Ref{}, cells, nil), cells, nil
+	}
+	page.InitImage(m.p, 0)
+	m.big = m.big[:0]
+	m.low, m.img = len(m.p), page.LeafBase
+	for _, c := range cells {
+		w.appendCell(m, c)
+	}
+	m.used = m.img
+	return m, cells, nil
 }

@@ -64,20 +64,31 @@ type pendingFree struct {
 }
 
 // read returns the verified page ref, of type typ (0: any), from the cache
-// or the file, counting the hit or miss in st. The returned slice is
-// shared and must not be modified.
-func (p *pager) read(ref page.Ref, typ page.Type, st *readStat) ([]byte, error) {
-	if b, ok := p.cache.get(ref.ID, ref.LSN); ok {
+// or the file, with its digest if it has one (leaf and branch pages) and
+// its level, counting the hit or miss in st. The returned bytes are shared
+// and must not be modified.
+func (p *pager) read(ref page.Ref, typ page.Type, st *readStat) (pageView, error) {
+	if v, ok := p.cache.get(ref.ID, ref.LSN); ok {
 		st.hits++
-		return b, nil
+		return v, nil
 	}
 	st.misses++
 	b, err := p.readUncached(ref, typ)
 	if err != nil {
-		return nil, err
+		return pageView{}, err
 	}
-	p.cache.put(ref.ID, ref.LSN, b)
-	return b, nil
+	v := view(&p.l, b)
+	p.cache.put(ref.ID, ref.LSN, v)
+	return v, nil
+}
+
+// view returns the pageView of the verified page b.
+func view(l *page.Layout, b []byte) pageView {
+	v := pageView{b: b, level: -1}
+	if t := page.Type(b[24]); t == page.TypeLeaf || t == page.TypeBranch {
+		v.d, v.level = makeDigest(l, b), page.Level(b)
+	}
+	return v
 }
 
 // readUncached reads and verifies page ref from the file into a new
@@ -118,11 +129,11 @@ func (p *pager) readRun(dst []byte, ref page.Ref, n int) ([]byte, error) {
 	k := p.l.OverflowPages(n)
 	if k == 1 {
 		var st readStat
-		b, err := p.read(ref, page.TypeOverflow, &st)
+		v, err := p.read(ref, page.TypeOverflow, &st)
 		if err != nil {
 			return dst, err
 		}
-		return p.appendPayload(dst, b, ref, 0, n)
+		return p.appendPayload(dst, v.b, ref, 0, n)
 	}
 	buf := make([]byte, k*p.l.PageSize)
 	if err := p.readAt(buf, ref.ID); err != nil {

@@ -18,20 +18,22 @@ import (
 // is hit after a sweep.
 //
 // Layout: a set-associative table: a page id hashes to one set of up to
-// cacheWays slots; each slot holds the page id (checked first, from one
-// cache line of ids) and a pointer to the entry, which names the id and
-// LSN it holds. A lookup for (id, LSN) hits only an entry with both, so a
+// cacheWays slots, one cache line; each slot holds the page id (checked
+// first) and a pointer to the entry, which names the id and LSN it holds,
+// and the page's level (checked there, not in the page, whose first cache
+// line a search may not need). A lookup for (id, LSN) hits only an entry with both, so a
 // page reused by a later checkpoint (another LSN) is a miss, never stale
 // bytes. Insertions take a mutex (they follow a read from the file, or a
 // checkpoint's write) and evict within the set by CLOCK: the hand skips,
 // and clears, entries referenced since it last passed.
 //
-// Memory: the table has budget/(page size + cacheEntryOverhead) slots,
-// each holding at most one page-size buffer, so the pages held never
-// exceed the budget. A budget below one page caches nothing; so does a
+// Memory: the table has budget/slotCost slots, each holding at most one
+// page-size buffer and its digest (at most maxDigest bytes), so the pages
+// held never exceed the budget. A budget below one page caches nothing; so does a
 // nil *pageCache.
 type pageCache struct {
 	sets     []cacheSet
+	hands    []uint8 // CLOCK hand per set, under mu
 	ways     int
 	pageSize int
 
@@ -41,35 +43,52 @@ type pageCache struct {
 	evictions atomic.Uint64
 }
 
-// cacheWays is the associativity of the page cache.
-const cacheWays = 8
+// cacheWays is the associativity of the page cache: a set is one 64-byte
+// cache line.
+const cacheWays = 4
 
 // cacheEntryOverhead is what one cached page costs besides its buffer:
 // the entry, its slot, and the buffer's allocation header.
 const cacheEntryOverhead = 64
 
 type cacheSet struct {
-	ids  [cacheWays]atomic.Uint64 // page id per slot; 0: empty (page 0 is a meta, never cached)
-	ents [cacheWays]atomic.Pointer[cachedPage]
-	hand uint8 // CLOCK hand, under pageCache.mu
+	slots [cacheWays]cacheSlot
+}
+
+type cacheSlot struct {
+	id atomic.Uint64 // 0: empty (page 0 is a meta, never cached)
+	e  atomic.Pointer[cachedPage]
 }
 
 type cachedPage struct {
 	id, lsn uint64
-	b       []byte
-	ref     atomic.Uint32 // referenced since the hand last passed
+	pageView
+	ref atomic.Uint32 // referenced since the hand last passed
 }
+
+// pageView is a verified page as readers use it: its bytes, its digest
+// (nil: none) and its level (-1 unless a leaf or branch page).
+type pageView struct {
+	b     []byte
+	d     *digest
+	level int
+}
+
+// slotCost is what the cache charges for one page: the page, the largest
+// digest, and cacheEntryOverhead.
+func slotCost(pageSize int) int { return pageSize + maxDigest(pageSize) + cacheEntryOverhead }
 
 // newPageCache returns a cache of at most budget bytes of pages of
 // pageSize bytes.
 func newPageCache(budget int64, pageSize int) *pageCache {
 	c := &pageCache{pageSize: pageSize}
-	slots := budget / int64(pageSize+cacheEntryOverhead)
+	slots := budget / int64(slotCost(pageSize))
 	if slots <= 0 {
 		return c
 	}
 	c.ways = int(min(slots, cacheWays))
 	c.sets = make([]cacheSet, slots/int64(c.ways))
+	c.hands = make([]uint8, len(c.sets))
 	return c
 }
 
@@ -81,46 +100,48 @@ func (c *pageCache) capacity() int {
 	return len(c.sets) * c.ways
 }
 
-func (c *pageCache) set(id uint64) *cacheSet {
+func (c *pageCache) set(id uint64) int {
 	hi, _ := bits.Mul64(id*0x9e3779b97f4a7c15, uint64(len(c.sets)))
-	return &c.sets[hi]
+	return int(hi)
 }
 
-// get returns the page id written by checkpoint lsn, if cached. The slice
-// is shared and must not be modified.
-func (c *pageCache) get(id, lsn uint64) ([]byte, bool) {
+// get returns the page id written by checkpoint lsn, if cached. Its bytes
+// are shared and must not be modified.
+func (c *pageCache) get(id, lsn uint64) (pageView, bool) {
 	if c == nil || len(c.sets) == 0 {
-		return nil, false
+		return pageView{}, false
 	}
-	s := c.set(id)
+	s := &c.sets[c.set(id)]
 	for w := 0; w < c.ways; w++ {
-		if s.ids[w].Load() != id {
+		sl := &s.slots[w]
+		if sl.id.Load() != id {
 			continue
 		}
-		if e := s.ents[w].Load(); e != nil && e.id == id && e.lsn == lsn {
+		if e := sl.e.Load(); e != nil && e.id == id && e.lsn == lsn {
 			if e.ref.Load() == 0 {
 				e.ref.Store(1)
 			}
-			return e.b, true
+			return e.pageView, true
 		}
 	}
-	return nil, false
+	return pageView{}, false
 }
 
-// put caches b as page id of checkpoint lsn. b must not be modified
+// put caches v as page id of checkpoint lsn. v.b must not be modified
 // afterwards. A cached copy of the same id (of any LSN) is replaced.
-func (c *pageCache) put(id, lsn uint64, b []byte) {
+func (c *pageCache) put(id, lsn uint64, v pageView) {
 	if c == nil || len(c.sets) == 0 || id == 0 {
 		return
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	s := c.set(id)
+	si := c.set(id)
+	s := &c.sets[si]
 	victim, empty := -1, -1
 	for w := 0; w < c.ways; w++ {
-		switch s.ids[w].Load() {
+		switch s.slots[w].id.Load() {
 		case id:
-			if e := s.ents[w].Load(); e != nil && e.lsn == lsn {
+			if e := s.slots[w].e.Load(); e != nil && e.lsn == lsn {
 				return // a concurrent reader cached it first
 			}
 			victim = w
@@ -135,9 +156,9 @@ func (c *pageCache) put(id, lsn uint64, b []byte) {
 	}
 	if victim < 0 {
 		for {
-			w := int(s.hand)
-			s.hand = uint8((w + 1) % c.ways)
-			if e := s.ents[w].Load(); e.ref.Load() != 0 {
+			w := int(c.hands[si])
+			c.hands[si] = uint8((w + 1) % c.ways)
+			if e := s.slots[w].e.Load(); e.ref.Load() != 0 {
 				e.ref.Store(0)
 				continue
 			}
@@ -146,11 +167,11 @@ func (c *pageCache) put(id, lsn uint64, b []byte) {
 			break
 		}
 	}
-	if s.ids[victim].Load() == 0 {
+	if s.slots[victim].id.Load() == 0 {
 		c.resident.Add(1)
 	}
-	s.ents[victim].Store(&cachedPage{id: id, lsn: lsn, b: b})
-	s.ids[victim].Store(id)
+	s.slots[victim].e.Store(&cachedPage{id: id, lsn: lsn, pageView: v})
+	s.slots[victim].id.Store(id)
 }
 
 // bytes returns the bytes of the pages held.

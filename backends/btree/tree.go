@@ -9,20 +9,21 @@ import (
 )
 
 // readNode reads the page of a node at level through the cache and checks
-// that it is a node of that level.
-func (s *store) readNode(ref page.Ref, level int, st *readStat) ([]byte, error) {
+// that it is a node of that level. It also returns the page's digest, if
+// it has one.
+func (s *store) readNode(ref page.Ref, level int, st *readStat) ([]byte, *digest, error) {
 	typ := page.TypeBranch
 	if level == 0 {
 		typ = page.TypeLeaf
 	}
-	p, err := s.pg.read(ref, typ, st)
+	v, err := s.pg.read(ref, typ, st)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	if got := page.Level(p); got != level {
-		return nil, engine.Corruptf(s.pg.l.File, s.pg.l.Offset(ref.ID), "page %d: level %d where level %d was expected", ref.ID, got, level)
+	if v.level != level {
+		return nil, nil, engine.Corruptf(s.pg.l.File, s.pg.l.Offset(ref.ID), "page %d: level %d where level %d was expected", ref.ID, v.level, level)
 	}
-	return p, nil
+	return v.b, v.d, nil
 }
 
 // appendValue appends a value (inline bytes, or the overflow data ref of
@@ -44,6 +45,7 @@ func (s *store) get(v *version, key, dst []byte, st *readStat) ([]byte, error) {
 		var p []byte
 		var big [][]byte
 		var kids *kidList
+		var d *digest
 		if n := c.n; n != nil {
 			if n.delta() {
 				i, ok, err := s.searchLeaf(n.p, n.big, key)
@@ -64,12 +66,19 @@ func (s *store) get(v *version, key, dst []byte, st *readStat) ([]byte, error) {
 			p, big, kids = n.p, n.big, &n.kids
 		} else {
 			var err error
-			if p, err = s.readNode(c.ref, level, st); err != nil {
+			if p, d, err = s.readNode(c.ref, level, st); err != nil {
 				return dst, err
 			}
 		}
 		if level == 0 {
-			i, ok, err := s.searchLeaf(p, big, key)
+			var i int
+			var ok bool
+			var err error
+			if d != nil {
+				i, ok, err = s.searchPage(p, d, key)
+			} else {
+				i, ok, err = s.searchLeaf(p, big, key)
+			}
 			if err != nil {
 				return dst, err
 			}
@@ -79,7 +88,13 @@ func (s *store) get(v *version, key, dst []byte, st *readStat) ([]byte, error) {
 			cell := s.pg.l.LeafCell(p, i)
 			return s.appendValue(dst, cell.Value, cell.ValueLen, cell.ValueRef, big)
 		}
-		i, err := s.searchBranch(p, big, key)
+		var i int
+		var err error
+		if d != nil {
+			i, _, err = s.searchPage(p, d, key)
+		} else {
+			i, err = s.searchBranch(p, big, key)
+		}
 		if err != nil {
 			return dst, err
 		}
@@ -132,7 +147,7 @@ func (w *writer) own(c child, level int) (*node, error) {
 		}
 		return m, nil
 	}
-	p, err := w.s.readNode(c.ref, level, &w.st)
+	p, _, err := w.s.readNode(c.ref, level, &w.st)
 	if err != nil {
 		return nil, err
 	}

@@ -1,0 +1,120 @@
+package btree
+
+import (
+	"bytes"
+
+	"github.com/lightningdb/lightning/backends/btree/internal/page"
+)
+
+// digest speeds up the searches of a cached leaf or branch page: the
+// bytes every key of the page starts with, and for each key the four
+// bytes after them (big-endian, zero-padded), so that a search narrows
+// down to the key in one small array of integers before it compares one
+// or two cells of the page, instead of touching a cell of the page (a
+// cache miss, for a page that is not hot) at every step.
+//
+// Zero-padding keeps the order: if a's four bytes after the prefix are
+// below b's, then a < b. The digest of a page holding a long key (whose
+// cell has only a prefix of it) would not, so such pages get none, nor do
+// pages with few keys (nothing to gain), many keys (the digest would take
+// more of the cache's budget than maxDigest allows) or a long shared
+// prefix.
+type digest struct {
+	prefix []byte
+	keys   []uint32
+}
+
+// maxDigest bounds the bytes of a digest of a page of ps bytes: keys of
+// four bytes for at most ps/64 keys, a prefix of at most maxDigestPrefix
+// bytes, and the digest's own header.
+func maxDigest(ps int) int { return ps/16 + maxDigestPrefix + 64 }
+
+const (
+	minDigestKeys   = 8
+	maxDigestPrefix = 64
+)
+
+// makeDigest returns the digest of the validated leaf or branch page p,
+// or nil if it gets none.
+func makeDigest(l *page.Layout, p []byte) *digest {
+	n := page.Count(p)
+	if n < minDigestKeys || n > l.PageSize/64 {
+		return nil
+	}
+	leaf := page.IsLeaf(p)
+	key := func(i int) ([]byte, bool) {
+		var inline []byte
+		var klen int
+		if leaf {
+			inline, klen, _ = l.LeafKey(p, i)
+		} else {
+			inline, klen, _ = l.BranchKey(p, i)
+		}
+		return inline, len(inline) == klen
+	}
+	first, ok1 := key(0)
+	last, ok2 := key(n - 1)
+	if !ok1 || !ok2 {
+		return nil
+	}
+	cp := 0
+	for cp < len(first) && cp < len(last) && first[cp] == last[cp] {
+		cp++
+	}
+	if cp > maxDigestPrefix {
+		return nil
+	}
+	d := &digest{prefix: bytes.Clone(first[:cp]), keys: make([]uint32, n)}
+	for i := 0; i < n; i++ {
+		k, whole := key(i)
+		if !whole {
+			return nil
+		}
+		d.keys[i] = load4(k[cp:])
+	}
+	return d
+}
+
+// load4 returns the first four bytes of b as a big-endian integer, b
+// padded with zeros.
+func load4(b []byte) uint32 {
+	var x uint32
+	for i := 0; i < 4; i++ {
+		x <<= 8
+		if i < len(b) {
+			x |= uint32(b[i])
+		}
+	}
+	return x
+}
+
+// bounds returns the range [lo, hi) of the page's keys that may equal key:
+// the keys before lo are smaller than key, those from hi on larger.
+func (d *digest) bounds(key []byte) (lo, hi int) {
+	n, cp := len(d.keys), len(d.prefix)
+	m := min(len(key), cp)
+	if c := bytes.Compare(key[:m], d.prefix[:m]); c != 0 {
+		if c < 0 {
+			return 0, 0
+		}
+		return n, n
+	}
+	if len(key) < cp {
+		return 0, 0 // a proper prefix of every key
+	}
+	t := load4(key[cp:])
+	lo, hi = 0, n
+	for lo < hi { // the first key >= t
+		mid := int(uint(lo+hi) >> 1)
+		if d.keys[mid] < t {
+			lo = mid + 1
+		} else {
+			hi = mid
+		}
+	}
+	hi = lo
+	for hi < n && d.keys[hi] == t {
+		hi++
+	}
+	return lo, hi
+}
