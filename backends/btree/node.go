@@ -3,7 +3,6 @@ package btree
 import (
 	"bytes"
 	"io"
-	"math/bits"
 	"sync/atomic"
 
 	"github.com/lightningdb/lightning/backends/btree/internal/page"
@@ -90,6 +89,22 @@ func (s *store) baseOf(n *node, st *readStat) ([]byte, [][]byte, error) {
 	}
 	p, _, err := s.readNode(n.base, 0, st)
 	return p, nil, err
+}
+
+// searchBase searches the base of the delta n for key (see searchLeaf),
+// and returns the base's image and side list.
+func (s *store) searchBase(n *node, key []byte, st *readStat) (bp []byte, bbig [][]byte, i int, found bool, err error) {
+	if n.under != nil {
+		bp, bbig = n.under.p, n.under.big
+		i, found, err = s.searchLeaf(bp, bbig, key)
+		return bp, bbig, i, found, err
+	}
+	bp, d, err := s.readNode(n.base, 0, st)
+	if err != nil {
+		return nil, nil, 0, false, err
+	}
+	i, found, err = s.searchPage(bp, d, key)
+	return bp, nil, i, found, err
 }
 
 // mergeAt returns the size of a delta's image past which it is merged
@@ -347,13 +362,18 @@ func srcsSize(level int, cells []cellSrc) int {
 	return size
 }
 
-// minImage is the smallest image allocated.
-const minImage = 256
+// minImage is the smallest image allocated; images grow in steps of
+// imageStep bytes (a size class of the Go allocator from 256 to 32K is a
+// multiple of 256 bytes, bar a few of 128).
+const (
+	minImage  = 256
+	imageStep = 256
+)
 
 // imageCap returns the capacity of an image that must hold need bytes:
-// the next power of two, at least minImage, at most the page size.
+// need rounded up to imageStep, at least minImage, at most the page size.
 func (s *store) imageCap(need int) int {
-	c := max(minImage, 1<<bits.Len(uint(need-1)))
+	c := max(minImage, (need+imageStep-1)/imageStep*imageStep)
 	return min(c, s.pg.l.PageSize)
 }
 

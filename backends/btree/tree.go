@@ -307,11 +307,7 @@ func (w *writer) insertLeaf(n *node, key, value []byte) (*node, cellSrc, error) 
 		c = w.leafCell(key, value, old.KeyRef, keyData)
 		used += len(c.b) - l.CellAt(n.p, i).Len()
 	case n.delta():
-		bp, bbig, err := s.baseOf(n, &w.st)
-		if err != nil {
-			return nil, cellSrc{}, err
-		}
-		bi, inBase, err := s.searchLeaf(bp, bbig, key)
+		bp, bbig, bi, inBase, err := s.searchBase(n, key, &w.st)
 		if err != nil {
 			return nil, cellSrc{}, err
 		}
@@ -556,9 +552,10 @@ func (w *writer) removeLeaf(n *node, key []byte) error {
 		return err
 	}
 	var base []byte
-	var bbig [][]byte
+	var bi int
+	var inBase bool
 	if n.delta() {
-		if base, bbig, err = s.baseOf(n, &w.st); err != nil {
+		if base, _, bi, inBase, err = s.searchBase(n, key, &w.st); err != nil {
 			return err
 		}
 	}
@@ -570,24 +567,14 @@ func (w *writer) removeLeaf(n *node, key []byte) error {
 		s.pg.dropRun(old.KeyRef, old.KeyLen)
 		s.pg.dropRun(old.ValueRef, old.ValueLen)
 		n.used = s.size(n) - 2 - l.CellAt(n.p, i).Len()
-		inBase := false
-		if base != nil {
-			if _, inBase, err = s.searchLeaf(base, bbig, key); err != nil {
-				return err
-			}
-		}
 		if inBase {
 			w.replaceCell(n, i, w.tombstone(key))
 		} else {
 			w.removeCell(n, i)
 		}
 	} else {
-		if base == nil {
+		if !inBase {
 			return nil
-		}
-		bi, inBase, err := s.searchLeaf(base, bbig, key)
-		if err != nil || !inBase {
-			return err
 		}
 		old := l.LeafCell(base, bi)
 		s.pg.dropRun(old.KeyRef, old.KeyLen)
