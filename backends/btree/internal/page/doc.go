@@ -102,7 +102,16 @@
 //	| next page Ref    | id 0  | id 1  | ... |   count uint64 ids
 //	+------------------+-------+-------+-----+
 //
+// Writers put the cells of a leaf or branch page contiguously after the
+// slots, in slot order, and zero the rest (the drawings above); a reader
+// accepts cells anywhere after the slots, but their bytes and the slots'
+// together never exceed the page.
+//
 // A reader validates every data page it reads (checksum, the id and LSN it
 // expected, the type, then every slot and length) before using it; any
 // failure is engine.ErrCorruption naming the file and the page's offset.
+//
+// Besides the frozen format, image.go defines node images: the in-memory
+// form of leaf and branch pages the btree changes between checkpoints.
+// They never reach the disk as such (Canonical turns one into a page).
 package page
