@@ -1,6 +1,6 @@
 package lsm
 
-import "github.com/lightningdb/lightning/backends/lsm/internal/percpu"
+import "github.com/lightningdb/lightning/internal/percpu"
 
 // opCounters count the operations of the read and write paths, sharded
 // per P (package percpu) so that concurrent calls on different cores

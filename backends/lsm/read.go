@@ -8,7 +8,7 @@ import (
 
 	"github.com/lightningdb/lightning/backends/lsm/internal/bloom"
 	"github.com/lightningdb/lightning/backends/lsm/internal/manifest"
-	"github.com/lightningdb/lightning/backends/lsm/internal/percpu"
+	"github.com/lightningdb/lightning/internal/percpu"
 	"github.com/lightningdb/lightning/engine"
 )
 

@@ -6,7 +6,7 @@ import (
 	"sync"
 	"sync/atomic"
 
-	"github.com/lightningdb/lightning/backends/lsm/internal/percpu"
+	"github.com/lightningdb/lightning/internal/percpu"
 	"github.com/lightningdb/lightning/backends/lsm/internal/sstable"
 	"github.com/lightningdb/lightning/engine"
 	"github.com/lightningdb/lightning/engine/vfs"

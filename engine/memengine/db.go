@@ -3,12 +3,19 @@ package memengine
 import (
 	"encoding/binary"
 	"errors"
+	"github.com/lightningdb/lightning/internal/percpu"
 	"hash/maphash"
 	"sync"
 	"sync/atomic"
 	"unsafe"
 
 	"github.com/lightningdb/lightning/engine"
+)
+
+// Indices of the read-path counters in DB.counts.
+const (
+	countGets = iota
+	countIters
 )
 
 // BackendName is the name memengine registers under in the engine
@@ -45,11 +52,11 @@ var (
 // lines, so that writers do not invalidate the lines every reader reads.
 type DB struct {
 	// Set at Open (closed: once, at Close); read by every reader.
-	opts        *engine.Options
-	seed        maphash.Seed // per-DB hash seed of the point-read index
-	gets, iters *perPCounter
-	closed      atomic.Bool
-	_           [128]byte
+	opts   *engine.Options
+	seed   maphash.Seed     // per-DB hash seed of the point-read index
+	counts *percpu.Counters // countGets, countIters
+	closed atomic.Bool
+	_      [128]byte
 
 	// cur is the published version: stored once per write, loaded
 	// without locks by every read.
@@ -135,7 +142,7 @@ func Open(dir string, opts *engine.Options) (*DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	db := &DB{opts: o, seed: maphash.MakeSeed(), gets: newPerPCounter(), iters: newPerPCounter()}
+	db := &DB{opts: o, seed: maphash.MakeSeed(), counts: percpu.NewCounters()}
 	db.cur.Store(&version{table: newTable(0)})
 	return db, nil
 }
@@ -156,7 +163,7 @@ func (db *DB) Get(key, dst []byte) ([]byte, error) {
 	if v.closed {
 		return dst, engine.ErrClosed
 	}
-	db.gets.Add()
+	db.counts.Add(countGets, 1)
 	return v.get(key, dst, db.hash(key))
 }
 
@@ -167,7 +174,7 @@ func (db *DB) NewIter(opts engine.IterOptions) (engine.Iterator, error) {
 	if v.closed {
 		return nil, engine.ErrClosed
 	}
-	db.iters.Add()
+	db.counts.Add(countIters, 1)
 	return newIter(db, v.root, opts), nil
 }
 
@@ -342,7 +349,7 @@ func (db *DB) Flush() error {
 }
 
 // Metrics returns the operation counts and the approximate memory held.
-// Gets and Iterators are read from per-P counters (see perPCounter), so a
+// Gets and Iterators are read from per-P counters (internal/percpu), so a
 // read never writes a cache line another core writes; they include reads
 // through snapshots. Sets and Deletes include the operations of batches.
 // MemTableBytes is the live key and value bytes, plus an estimated
@@ -359,11 +366,11 @@ func (db *DB) Metrics() engine.Metrics {
 	return engine.Metrics{
 		Backend:          BackendName,
 		Checksum:         "none",
-		Gets:             db.gets.Load(),
+		Gets:             db.counts.Sum(countGets),
 		Sets:             db.sets.Load(),
 		Deletes:          db.deletes.Load(),
 		Batches:          db.batches.Load(),
-		Iterators:        db.iters.Load(),
+		Iterators:        db.counts.Sum(countIters),
 		UserBytesWritten: db.userBytes.Load(),
 		MemTableBytes:    uint64(v.bytes) + uint64(v.count)*entryOverhead + uint64(slots)*uint64(unsafe.Sizeof(slot{})),
 		Extra: map[string]float64{
@@ -398,7 +405,7 @@ func (s *snapshot) Get(key, dst []byte) ([]byte, error) {
 	if v == nil || s.db.closed.Load() {
 		return dst, engine.ErrClosed
 	}
-	s.db.gets.Add()
+	s.db.counts.Add(countGets, 1)
 	return v.get(key, dst, s.db.hash(key))
 }
 
@@ -410,7 +417,7 @@ func (s *snapshot) NewIter(opts engine.IterOptions) (engine.Iterator, error) {
 	if v == nil || s.db.closed.Load() {
 		return nil, engine.ErrClosed
 	}
-	s.db.iters.Add()
+	s.db.counts.Add(countIters, 1)
 	return newIter(s.db, v.root, opts), nil
 }
 

@@ -294,24 +294,6 @@ func TestMetricsCounts(t *testing.T) {
 	}
 }
 
-func TestPerPCounter(t *testing.T) {
-	c := newPerPCounter()
-	var wg sync.WaitGroup
-	for range 8 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for range 1000 {
-				c.Add()
-			}
-		}()
-	}
-	wg.Wait()
-	if got := c.Load(); got != 8000 {
-		t.Fatalf("counter = %d, want 8000", got)
-	}
-}
-
 // TestIteratorIsolation: an iterator keeps its view while the DB changes
 // under it, including deletion of every key and tree restructuring.
 func TestIteratorIsolation(t *testing.T) {

@@ -9,7 +9,7 @@ import (
 
 	"github.com/lightningdb/lightning/backends/lsm/internal/base"
 	"github.com/lightningdb/lightning/backends/lsm/internal/bloom"
-	"github.com/lightningdb/lightning/backends/lsm/internal/percpu"
+	"github.com/lightningdb/lightning/internal/percpu"
 	"github.com/lightningdb/lightning/engine"
 	"github.com/lightningdb/lightning/engine/cache"
 	"github.com/lightningdb/lightning/engine/checksum"
