@@ -7,27 +7,34 @@ import (
 )
 
 // digest speeds up the searches of a cached leaf or branch page: the
-// bytes every key of the page starts with, and for each key the four
-// bytes after them (big-endian, zero-padded), so that a search narrows
-// down to the key in one small array of integers before it compares one
-// or two cells of the page, instead of touching a cell of the page (a
-// cache miss, for a page that is not hot) at every step.
+// bytes every key of the page starts with, and for every stride-th key
+// the four bytes after them (big-endian, zero-padded), so that a search
+// narrows down to a few keys in one small array of integers before it
+// compares one or two cells of the page, instead of touching a cell of
+// the page (a cache miss, for a page that is not hot) at every step. With
+// a stride of 1 (pages of up to maxDigestKeys keys) it also holds each
+// key's cell offset, so the search does not read the page's slots.
 //
 // Zero-padding keeps the order: if a's four bytes after the prefix are
 // below b's, then a < b. The digest of a page holding a long key (whose
 // cell has only a prefix of it) would not, so such pages get none, nor do
-// pages with few keys (nothing to gain), many keys (the digest would take
-// more of the cache's budget than maxDigest allows) or a long shared
-// prefix.
+// pages with few keys (nothing to gain) or a long shared prefix.
 type digest struct {
 	prefix []byte
-	keys   []uint32
+	keys   []uint32 // of keys 0, stride, 2*stride, ...
+	offs   []uint16 // with stride 1: offset of each key's cell
+	stride int
+	n      int // keys of the page
 }
 
-// maxDigest bounds the bytes of a digest of a page of ps bytes: keys of
-// four bytes for at most ps/64 keys, a prefix of at most maxDigestPrefix
-// bytes, and the digest's own header.
-func maxDigest(ps int) int { return ps/16 + maxDigestPrefix + 64 }
+// maxDigest bounds the bytes of a digest of a page of ps bytes: six bytes
+// (key bytes and cell offset) for at most maxDigestKeys(ps) keys, a
+// prefix of at most maxDigestPrefix bytes, and the digest's own header.
+func maxDigest(ps int) int { return maxDigestKeys(ps)*6 + maxDigestPrefix + 96 }
+
+// maxDigestKeys is the number of keys a digest of a page of ps bytes
+// holds at most; a page with more gets a stride.
+func maxDigestKeys(ps int) int { return ps / 64 }
 
 const (
 	minDigestKeys   = 8
@@ -38,7 +45,7 @@ const (
 // or nil if it gets none.
 func makeDigest(l *page.Layout, p []byte) *digest {
 	n := page.Count(p)
-	if n < minDigestKeys || n > l.PageSize/64 {
+	if n < minDigestKeys {
 		return nil
 	}
 	leaf := page.IsLeaf(p)
@@ -64,13 +71,22 @@ func makeDigest(l *page.Layout, p []byte) *digest {
 	if cp > maxDigestPrefix {
 		return nil
 	}
-	d := &digest{prefix: bytes.Clone(first[:cp]), keys: make([]uint32, n)}
+	stride := (n + maxDigestKeys(l.PageSize) - 1) / maxDigestKeys(l.PageSize)
+	d := &digest{prefix: bytes.Clone(first[:cp]), keys: make([]uint32, 0, (n+stride-1)/stride), stride: stride, n: n}
+	if stride == 1 {
+		d.offs = make([]uint16, n)
+	}
 	for i := 0; i < n; i++ {
 		k, whole := key(i)
 		if !whole {
 			return nil
 		}
-		d.keys[i] = load4(k[cp:])
+		if i%stride == 0 {
+			d.keys = append(d.keys, load4(k[cp:]))
+		}
+		if d.offs != nil {
+			d.offs[i] = uint16(page.Slot(p, i))
+		}
 	}
 	return d
 }
@@ -91,20 +107,21 @@ func load4(b []byte) uint32 {
 // bounds returns the range [lo, hi) of the page's keys that may equal key:
 // the keys before lo are smaller than key, those from hi on larger.
 func (d *digest) bounds(key []byte) (lo, hi int) {
-	n, cp := len(d.keys), len(d.prefix)
+	cp := len(d.prefix)
 	m := min(len(key), cp)
 	if c := bytes.Compare(key[:m], d.prefix[:m]); c != 0 {
 		if c < 0 {
 			return 0, 0
 		}
-		return n, n
+		return d.n, d.n
 	}
 	if len(key) < cp {
 		return 0, 0 // a proper prefix of every key
 	}
 	t := load4(key[cp:])
+	n := len(d.keys)
 	lo, hi = 0, n
-	for lo < hi { // the first key >= t
+	for lo < hi { // the first sample >= t
 		mid := int(uint(lo+hi) >> 1)
 		if d.keys[mid] < t {
 			lo = mid + 1
@@ -116,5 +133,10 @@ func (d *digest) bounds(key []byte) (lo, hi int) {
 	for hi < n && d.keys[hi] == t {
 		hi++
 	}
-	return lo, hi
+	if d.stride == 1 {
+		return lo, hi
+	}
+	// Sample j is key j*stride: the keys up to sample lo-1 are smaller,
+	// and from sample hi on larger.
+	return max(0, (lo-1)*d.stride+1), min(d.n, hi*d.stride)
 }

@@ -43,7 +43,7 @@ func TestDigestSearch(t *testing.T) {
 	for round := 0; round < 300; round++ {
 		prefix := bytes.Repeat([]byte("p"), rng.IntN(70))
 		fit := (l.PageSize - page.BranchBase) / l.BranchKeySize(len(prefix)+8)
-		n := 8 + rng.IntN(min(120, fit-8))
+		n := 8 + rng.IntN(min(600, fit-8)) // strides of 1 to 5
 		set := map[string]bool{}
 		for len(set) < n {
 			k := slices.Clone(prefix)
@@ -77,7 +77,7 @@ func TestDigestSearch(t *testing.T) {
 			must(t, "EncodeBranch", l.EncodeBranch(p, 2, 1, 1, bk, kids))
 		}
 		d := makeDigest(&l, p)
-		if want := len(prefix) <= maxDigestPrefix; (d != nil) != want && n <= l.PageSize/64 {
+		if want := len(prefix) <= maxDigestPrefix; (d != nil) != want {
 			t.Fatalf("round %d: digest %v for a shared prefix of %d bytes", round, d != nil, len(prefix))
 		}
 		if d == nil {
@@ -131,15 +131,21 @@ func TestDigestEligibility(t *testing.T) {
 	}{
 		{minDigestKeys - 1, false, false},
 		{minDigestKeys, false, true},
-		{l.PageSize / 64, false, true},
-		{l.PageSize/64 + 1, false, false},
+		{maxDigestKeys(l.PageSize), false, true},
+		{maxDigestKeys(l.PageSize) + 1, false, true}, // with a stride
 		{20, true, false},
 	} {
 		if got := makeDigest(&l, leaf(tc.n, tc.long)) != nil; got != tc.want {
 			t.Errorf("%d keys (long %v): digest %v, want %v", tc.n, tc.long, got, tc.want)
 		}
 	}
-	if d := makeDigest(&l, leaf(20, false)); d != nil && len(d.keys)*4+len(d.prefix) > maxDigest(l.PageSize) {
-		t.Errorf("digest of %d bytes over maxDigest %d", len(d.keys)*4+len(d.prefix), maxDigest(l.PageSize))
+	for _, n := range []int{20, maxDigestKeys(l.PageSize), maxDigestKeys(l.PageSize) + 1, 3 * maxDigestKeys(l.PageSize)} {
+		d := makeDigest(&l, leaf(n, false))
+		if size := len(d.keys)*4 + len(d.offs)*2 + len(d.prefix); size > maxDigest(l.PageSize) {
+			t.Errorf("%d keys: digest of %d bytes over maxDigest %d", n, size, maxDigest(l.PageSize))
+		}
+		if want := (n + maxDigestKeys(l.PageSize) - 1) / maxDigestKeys(l.PageSize); d.stride != want || (d.offs != nil) != (want == 1) {
+			t.Errorf("%d keys: stride %d (offsets %v), want %d", n, d.stride, d.offs != nil, want)
+		}
 	}
 }

@@ -2,6 +2,7 @@ package btree
 
 import (
 	"bytes"
+	"sync"
 
 	"github.com/lightningdb/lightning/backends/btree/internal/page"
 	"github.com/lightningdb/lightning/engine"
@@ -46,6 +47,11 @@ func (it *treeIter) push(c child, level int, pos func(f *frame) error) error {
 			// Merged into the iterator's scratch image: only the leaf
 			// frame, the last, may be a delta, and Key and Value are
 			// valid only until the next move.
+			if it.merged == nil {
+				if sc, ok := mergeScratch.Get().(*scratch); ok {
+					it.merged, it.cells = sc.n, sc.cells
+				}
+			}
 			var err error
 			if it.merged, it.cells, err = it.s.merged(n, &it.st, it.merged, it.cells); err != nil {
 				return err
@@ -234,6 +240,15 @@ func (it *treeIter) load() bool {
 	return true
 }
 
+// scratch is what an iterator merges delta leaves with; closed iterators
+// leave theirs in mergeScratch for the next ones.
+type scratch struct {
+	n     *node
+	cells []cellSrc
+}
+
+var mergeScratch sync.Pool
+
 // Iter is an engine.Iterator over one pinned version, within bounds.
 type Iter struct {
 	t            treeIter
@@ -365,6 +380,14 @@ func (it *Iter) Close() error {
 	it.t.clear()
 	st := &it.t.st
 	it.t.s.reads.add(int(st.hits+st.misses), 0, st.hits, st.misses)
+	if it.t.merged != nil {
+		// Scratch images are of one page size per store; a pool shared by
+		// stores of several page sizes only costs a regrowth.
+		clear(it.t.cells)
+		clear(it.t.merged.big)
+		mergeScratch.Put(&scratch{it.t.merged, it.t.cells[:0]})
+		it.t.merged, it.t.cells = nil, nil
+	}
 	it.release()
 	return it.t.err
 }

@@ -187,17 +187,48 @@ func (s *store) searchLeaf(p []byte, big [][]byte, key []byte) (int, bool, error
 }
 
 // searchPage is searchLeaf or searchBranch (with found false) on a page
-// of the file, narrowed down by its digest d if it has one.
+// of the file, narrowed down by its digest d if it has one (with a stride
+// of 1, the cells are found through d.offs, without reading the page's
+// slots).
 func (s *store) searchPage(p []byte, d *digest, key []byte) (int, bool, error) {
-	lo, hi := 0, page.Count(p)
-	if d != nil {
-		lo, hi = d.bounds(key)
+	if d == nil {
+		if page.IsLeaf(p) {
+			return s.searchLeaf(p, nil, key)
+		}
+		i, err := s.searchBranch(p, nil, key)
+		return i, false, err
 	}
-	if page.IsLeaf(p) {
-		return s.searchLeafIn(p, nil, key, lo, hi)
+	lo, hi := d.bounds(key)
+	end := hi
+	found := false
+	leaf := page.IsLeaf(p)
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		var inline []byte
+		var klen int
+		var ref page.Ref
+		switch {
+		case d.offs == nil && leaf:
+			inline, klen, ref = s.pg.l.LeafKey(p, m)
+		case d.offs == nil:
+			inline, klen, ref = s.pg.l.BranchKey(p, m)
+		case leaf:
+			inline, klen, ref = s.pg.l.LeafKeyAt(p, int(d.offs[m]))
+		default:
+			inline, klen, ref = s.pg.l.BranchKeyAt(p, int(d.offs[m]))
+		}
+		c, err := s.compareCellKey(key, inline, klen, ref, nil)
+		if err != nil {
+			return 0, false, err
+		}
+		if c > 0 || (c == 0 && !leaf) {
+			lo = m + 1
+		} else {
+			hi = m
+			found = c == 0
+		}
 	}
-	i, err := s.searchBranchIn(p, nil, key, lo, hi)
-	return i, false, err
+	return lo, leaf && found && lo < end, nil
 }
 
 // searchLeafIn is searchLeaf when the entries before lo are known to be

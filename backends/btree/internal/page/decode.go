@@ -277,7 +277,11 @@ func (l *Layout) LeafCellAt(p []byte, off int) Cell {
 // overflow run of entry i of a validated leaf page; it is LeafCell without
 // the value.
 func (l *Layout) LeafKey(p []byte, i int) (inline []byte, klen int, ref Ref) {
-	off := int(binary.LittleEndian.Uint16(p[HeaderSize+2*i:]))
+	return l.LeafKeyAt(p, int(binary.LittleEndian.Uint16(p[HeaderSize+2*i:])))
+}
+
+// LeafKeyAt is LeafKey of the well-formed leaf cell at byte off of p.
+func (l *Layout) LeafKeyAt(p []byte, off int) (inline []byte, klen int, ref Ref) {
 	inline, klen, ref, _ = l.keyAt(p, off+1, p[off]&flagKeyOverflow != 0)
 	return inline, klen, ref
 }
