@@ -89,6 +89,11 @@
 // engine/cache here: ristretto's admission dropped or rejected most Sets
 // of a working set larger than a few pages, so hot pages were read and
 // verified again on most lookups, and every lookup took a read lock.
+// With each leaf and branch page the cache keeps a digest: the prefix all
+// its keys share and the next four bytes of each key (of every few keys on
+// a large branch) with its cell's offset, so that a search narrows down
+// in a small array of integers and then reads one or two cells, not a
+// cell and a slot of the page at each step.
 //
 // # Writes and durability
 //
