@@ -23,7 +23,7 @@ func testSeed(t testing.TB) uint64 {
 	if s == 0 {
 		s = uint64(time.Now().UnixNano())
 	}
-	t.Logf("seed %d; replay: go test -run '^%s$' -seed=%d ./backends/btree", s, t.Name(), s)
+	t.Logf("seed %d; replay: go test ./backends/btree -run '^%s$' -seed=%d", s, t.Name(), s)
 	return s
 }
 
