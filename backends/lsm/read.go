@@ -8,8 +8,8 @@ import (
 
 	"github.com/lightningdb/lightning/backends/lsm/internal/bloom"
 	"github.com/lightningdb/lightning/backends/lsm/internal/manifest"
-	"github.com/lightningdb/lightning/internal/percpu"
 	"github.com/lightningdb/lightning/engine"
+	"github.com/lightningdb/lightning/internal/percpu"
 )
 
 // readState is what a read needs, taken at once: the active memtable, the

@@ -6,10 +6,10 @@ import (
 	"sync"
 	"sync/atomic"
 
-	"github.com/lightningdb/lightning/internal/percpu"
 	"github.com/lightningdb/lightning/backends/lsm/internal/sstable"
 	"github.com/lightningdb/lightning/engine"
 	"github.com/lightningdb/lightning/engine/vfs"
+	"github.com/lightningdb/lightning/internal/percpu"
 )
 
 // tableCache keeps up to capacity tables open.

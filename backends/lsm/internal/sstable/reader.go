@@ -9,12 +9,12 @@ import (
 
 	"github.com/lightningdb/lightning/backends/lsm/internal/base"
 	"github.com/lightningdb/lightning/backends/lsm/internal/bloom"
-	"github.com/lightningdb/lightning/internal/percpu"
 	"github.com/lightningdb/lightning/engine"
 	"github.com/lightningdb/lightning/engine/cache"
 	"github.com/lightningdb/lightning/engine/checksum"
 	"github.com/lightningdb/lightning/engine/compress"
 	"github.com/lightningdb/lightning/engine/vfs"
+	"github.com/lightningdb/lightning/internal/percpu"
 )
 
 // ReaderOptions configure a Reader. The zero value is valid: no cache, no
