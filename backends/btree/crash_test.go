@@ -68,8 +68,19 @@ func (r *crashRecorder) want(stage string) bool {
 	return r.slot < crashCopiesPerStage
 }
 
-func (r *crashRecorder) take(stage string, fs *vfs.MemFS) {
-	p := crashPoint{stage: stage, fs: fs, durable: int(r.durable.Load()), started: int(r.started.Load())}
+// clone takes a crash copy of r.mem with the bounds of the writes it must
+// hold. The order matters, as the writer goroutine runs on: durable is read
+// before the copy (every write counted had been acknowledged, so it is in
+// the copy) and started after it (no write the copy holds had not begun).
+func (r *crashRecorder) clone(stage string, opts vfs.CrashOptions) crashPoint {
+	durable := int(r.durable.Load())
+	fs := r.mem.CrashClone(opts)
+	return crashPoint{stage: stage, fs: fs, durable: durable, started: int(r.started.Load())}
+}
+
+// take stores p in the slot want chose for p's stage.
+func (r *crashRecorder) take(p crashPoint) {
+	stage := p.stage
 	if r.slot < len(r.points[stage]) {
 		r.points[stage][r.slot] = p
 	} else {
@@ -83,7 +94,7 @@ func (r *crashRecorder) MaybeError(op errorfs.Op) error {
 	if r.afterMeta {
 		r.afterMeta = false
 		if r.want("after-meta") {
-			r.take("after-meta", r.mem.CrashClone(vfs.CrashOptions{}))
+			r.take(r.clone("after-meta", vfs.CrashOptions{}))
 		}
 	}
 	if filepath.Base(op.Path) != DataFile {
@@ -94,22 +105,24 @@ func (r *crashRecorder) MaybeError(op errorfs.Op) error {
 		if r.metaNext {
 			r.metaNext, r.metaSync = false, true
 			if r.want("before-meta") {
-				r.take("before-meta", r.mem.CrashClone(vfs.CrashOptions{}))
+				r.take(r.clone("before-meta", vfs.CrashOptions{}))
 			}
 		} else if r.want("pages") {
-			r.take("pages", r.mem.CrashClone(vfs.CrashOptions{UnsyncedDataPercent: 100, Seed: r.rng.Int64()}))
+			r.take(r.clone("pages", vfs.CrashOptions{UnsyncedDataPercent: 100, Seed: r.rng.Int64()}))
 		}
 	case errorfs.OpSync:
 		if r.metaSync {
 			r.metaSync, r.afterMeta = false, true
 			if r.want("meta-unsynced") {
-				c := r.mem.CrashClone(vfs.CrashOptions{})
-				r.take("meta-unsynced", c)
+				c := r.clone("meta-unsynced", vfs.CrashOptions{})
+				r.take(c)
 				// The torn copy shares the slot.
 				if r.slot >= len(r.points["torn-meta"]) {
 					r.slot = len(r.points["torn-meta"])
 				}
-				r.take("torn-meta", r.tornMeta(c))
+				torn := c
+				torn.stage, torn.fs = "torn-meta", r.tornMeta(c.fs)
+				r.take(torn)
 			}
 		} else {
 			r.metaNext = true
