@@ -67,6 +67,11 @@ func cmdBench(e *env, args []string) error {
 		return err
 	}
 	pf.warnDelays(e.stderr)
+	stopProfile, err := pf.startProfile()
+	if err != nil {
+		return err
+	}
+	defer stopProfile()
 	dd, err := newDataDir(pf.dir, pf.keep)
 	if err != nil {
 		return err

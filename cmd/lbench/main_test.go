@@ -455,3 +455,26 @@ func TestRemoveAll(t *testing.T) {
 		t.Errorf("removeAll of a missing path: %v", err)
 	}
 }
+
+// TestCPUProfile: -cpuprofile writes a profile (gzip-compressed, as
+// runtime/pprof writes them) of the whole command.
+func TestCPUProfile(t *testing.T) {
+	tempEnv(t)
+	prof := filepath.Join(t.TempDir(), "cpu.prof")
+	code, stdout, stderr := lbench(t, "bench", "-quiet", "-plots=false", "-p", "recordcount=2000", "-p", "operationcount=20000",
+		"-out", filepath.Join(t.TempDir(), "report"), "-cpuprofile", prof)
+	if code != exitOK {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	b, err := vfs.ReadFile(vfs.Default, prof)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(b) < 2 || b[0] != 0x1f || b[1] != 0x8b {
+		t.Fatalf("%s is no gzip-compressed profile (%d bytes)", prof, len(b))
+	}
+	code, _, stderr = lbench(t, "bench", "-quiet", "-cpuprofile", filepath.Join(t.TempDir(), "no", "such", "dir", "cpu.prof"))
+	if code == exitOK || !strings.Contains(stderr, "-cpuprofile") {
+		t.Errorf("an unwritable -cpuprofile: exit %d, stderr:\n%s", code, stderr)
+	}
+}

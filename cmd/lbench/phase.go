@@ -3,8 +3,10 @@ package main
 import (
 	"fmt"
 	"io"
+	"os"
 	"path"
 	"path/filepath"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -31,6 +33,7 @@ type phaseFlags struct {
 	quiet     bool
 	plots     bool
 	delay     delayFlag // -debug-delay: testing the perf gate only
+	cpuprof   string    // -cpuprofile
 }
 
 // register adds the shared flags to fs; withBackend adds -backend.
@@ -47,8 +50,29 @@ func (pf *phaseFlags) register(fs *cmdFlags, withBackend bool) {
 	fs.BoolVar(&pf.check, "check", false, "exit 1 if a target fails or an operation returns an error")
 	fs.BoolVar(&pf.quiet, "quiet", false, "no live status line, progress bar or per-phase lines on stderr")
 	fs.BoolVar(&pf.plots, "plots", true, "draw the PNG and SVG plots")
+	fs.StringVar(&pf.cpuprof, "cpuprofile", "", "write a CPU profile of the whole command (every phase) to `file`, for go tool pprof")
 	fs.Var(&pf.delay, "debug-delay", "TESTING THE PERF GATE ONLY: busy-wait before each such engine op, `[backend:]op=duration` "+
 		"(ops: "+strings.Join(delayOpNames[:], ", ")+"; e.g. lsm:get=500ns); repeatable. The figures then measure no real build")
+}
+
+// startProfile starts the CPU profile -cpuprofile asks for and returns
+// the function that stops it; without the flag it does nothing.
+func (pf *phaseFlags) startProfile() (stop func(), err error) {
+	if pf.cpuprof == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(pf.cpuprof)
+	if err != nil {
+		return nil, fmt.Errorf("-cpuprofile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("-cpuprofile: %w", err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}, nil
 }
 
 // warnDelays says on stderr that -debug-delay is in effect.
@@ -302,6 +326,11 @@ func (e *env) onePhase(phase, summary string, args []string) error {
 		return err
 	}
 	pf.warnDelays(e.stderr)
+	stopProfile, err := pf.startProfile()
+	if err != nil {
+		return err
+	}
+	defer stopProfile()
 	dd, err := newDataDir(pf.dir, pf.keep)
 	if err != nil {
 		return err
