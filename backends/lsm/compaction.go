@@ -434,8 +434,13 @@ func (d *DB) pickLocked() *compaction {
 		score float64
 	}
 	var cands []cand
-	if n := len(v.Levels[0]); n >= d.set.L0CompactionTrigger && !anyCompacting(v.Levels[0]) {
-		cands = append(cands, cand{0, float64(n) / float64(d.set.L0CompactionTrigger)})
+	if n := len(v.Levels[0]); n > 0 && !anyCompacting(v.Levels[0]) {
+		switch {
+		case n >= d.set.L0CompactionTrigger:
+			cands = append(cands, cand{0, float64(n) / float64(d.set.L0CompactionTrigger)})
+		case d.readCompact:
+			cands = append(cands, cand{0, 1})
+		}
 	}
 	for level := 1; level < manifest.NumLevels-1; level++ {
 		var size uint64
@@ -460,6 +465,10 @@ func (d *DB) pickLocked() *compaction {
 	for _, cd := range cands {
 		if cd.level == 0 {
 			if c := d.newCompaction(0, v.Levels[0]); c != nil {
+				if d.readCompact && len(v.Levels[0]) < d.set.L0CompactionTrigger {
+					d.stats.readCompactions.Add(1)
+				}
+				d.readCompact = false
 				return c
 			}
 			continue
@@ -689,4 +698,50 @@ func (d *DB) Compact() error {
 		}
 	}
 	return nil
+}
+
+// readCompactionLoop runs while the DB is open (not read-only) with
+// Settings.ReadCompactionInterval > 0. Every interval it compares the
+// level-0 tables Gets consulted in vain (opL0Wasted) with what compacting
+// level 0 would cost, as LevelDB's seek-triggered compactions do: if no
+// memtable was flushed during the interval (a read-mostly phase) and the
+// wasted probes reach readCompactionAllowance, it asks for a compaction of
+// level 0 into level 1 even though level 0 is below its file-count
+// trigger. Close stops it.
+func (d *DB) readCompactionLoop() {
+	defer d.bg.Done()
+	t := time.NewTicker(d.set.ReadCompactionInterval)
+	defer t.Stop()
+	lastWasted, lastFlushes := d.ops.sum(opL0Wasted), d.stats.flushes.Load()
+	for {
+		select {
+		case <-d.done:
+			return
+		case <-t.C:
+		}
+		wasted, flushes := d.ops.sum(opL0Wasted), d.stats.flushes.Load()
+		probes, quiet := wasted-lastWasted, flushes == lastFlushes
+		lastWasted, lastFlushes = wasted, flushes
+		if !quiet || probes == 0 {
+			continue
+		}
+		d.mu.Lock()
+		if l0 := d.current.Levels[0]; len(l0) > 0 && probes >= readCompactionAllowance(l0) {
+			d.readCompact = true
+			d.maybeCompactLocked()
+		}
+		d.mu.Unlock()
+	}
+}
+
+// readCompactionAllowance is how many wasted level-0 probes in one
+// interval justify compacting the level-0 files: one per 16 KiB of them
+// (LevelDB's estimate of what one extra table probe costs, in compaction
+// I/O), and at least 1000.
+func readCompactionAllowance(l0 []*manifest.FileMeta) uint64 {
+	var size uint64
+	for _, f := range l0 {
+		size += f.Size
+	}
+	return max(size/(16<<10), 1000)
 }

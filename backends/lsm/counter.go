@@ -19,6 +19,7 @@ const (
 	opBatches   // Apply calls
 	opUserBytes // key and value bytes written
 	opIterators // iterators opened
+	opL0Wasted  // level-0 tables a Get consulted without finding its key
 )
 
 func newOpCounters() opCounters { return opCounters{c: percpu.NewCounters()} }

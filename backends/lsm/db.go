@@ -74,6 +74,9 @@ type DB struct {
 	compacting                   int // compactions running
 	manual                       int // manual compactions running or waiting
 	compactPointer               [manifest.NumLevels][]byte
+	// readCompact asks pickLocked for a level-0 compaction below the
+	// file-count trigger (set by readCompactionLoop).
+	readCompact bool
 
 	rs       atomic.Pointer[readState]
 	closed   atomic.Bool           // Close was called: every call fails
@@ -266,6 +269,10 @@ func (d *DB) open() error {
 		d.bg.Add(2)
 		go d.flushLoop()
 		go d.cleanLoop()
+		if d.set.ReadCompactionInterval > 0 {
+			d.bg.Add(1)
+			go d.readCompactionLoop()
+		}
 		d.mu.Lock()
 		d.maybeCompactLocked()
 		d.mu.Unlock()

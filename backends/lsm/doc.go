@@ -54,7 +54,13 @@
 // lookup with a CLOCK bit set only when clear, and counters are per P.
 //
 // Compaction (leveled): level 0 is compacted into level 1 when it has
-// lsm.l0_compaction_trigger files; level n into n+1 when its size exceeds
+// lsm.l0_compaction_trigger files, or earlier when reads pay for it: every
+// lsm.read_compaction_interval (default 1s) the DB compares the level-0
+// tables Gets consulted without finding their key with the level's size
+// in 16 KiB units (at least 1000), as LevelDB's seek compactions do, and
+// if no memtable was flushed in that interval (a read-mostly phase) and
+// the probes reach it, level 0 goes into level 1 below the trigger. Level
+// n is compacted into n+1 when its size exceeds
 // its target (lsm.l1_size times lsm.level_ratio^(n-1)), one file at a time
 // round-robin. A file that overlaps nothing below is moved, not
 // rewritten. Each level's tables use the codec lsm.compression_per_level

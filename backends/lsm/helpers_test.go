@@ -46,6 +46,9 @@ func smallOptions(t testing.TB, fs vfs.FS, extra map[string]string) *engine.Opti
 			"lsm.level_ratio":           "2",
 			"lsm.target_file_size":      "16KiB",
 			"lsm.block_size":            "1024",
+			// Tests that check level shapes must not see read-triggered
+			// compactions; TestReadTriggeredCompaction turns them on.
+			"lsm.read_compaction_interval": "0",
 		},
 	}
 	maps.Copy(o.Extra, extra)

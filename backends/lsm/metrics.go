@@ -15,6 +15,7 @@ type stats struct {
 	stalls, stallNanos                    atomic.Uint64
 	flushes, flushBytes                   atomic.Uint64
 	compactions, moves                    atomic.Uint64
+	readCompactions                       atomic.Uint64 // level-0 compactions asked for by read pressure
 	compactBytesRead, compactBytesWritten atomic.Uint64
 	compactDropped                        atomic.Uint64 // entries dropped by compactions
 	grandparentCuts                       atomic.Uint64 // outputs cut by the grandparent overlap limit
@@ -36,6 +37,8 @@ type stats struct {
 //	lsm.compaction.bytes_read,
 //	lsm.compaction.bytes_written         bytes in and out of compactions
 //	lsm.compaction.moves                 files moved down without rewriting
+//	lsm.compaction.read_triggered        level-0 compactions below the file-count
+//	                                     trigger, asked for by read pressure
 //	lsm.compaction.dropped               entries compactions dropped
 //	lsm.compaction.grandparent_cuts      outputs ended early by the
 //	                                     grandparent overlap limit
@@ -89,6 +92,7 @@ func (d *DB) Metrics() engine.Metrics {
 	m.Extra["lsm.compaction.bytes_read"] = float64(s.compactBytesRead.Load())
 	m.Extra["lsm.compaction.bytes_written"] = float64(s.compactBytesWritten.Load())
 	m.Extra["lsm.compaction.moves"] = float64(s.moves.Load())
+	m.Extra["lsm.compaction.read_triggered"] = float64(s.readCompactions.Load())
 	m.Extra["lsm.compaction.dropped"] = float64(s.compactDropped.Load())
 	m.Extra["lsm.compaction.grandparent_cuts"] = float64(s.grandparentCuts.Load())
 	m.Extra["lsm.manifest.rotations"] = float64(s.manifestRotations.Load())

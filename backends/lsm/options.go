@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/lightningdb/lightning/backends/lsm/internal/bloom"
 	"github.com/lightningdb/lightning/backends/lsm/internal/manifest"
@@ -85,6 +86,14 @@ type Settings struct {
 	// RowCacheMaxEntry is the largest key+value the row cache keeps.
 	// Default 256.
 	RowCacheMaxEntry int
+	// ReadCompactionInterval is how often the DB looks at read pressure on
+	// level 0: when, over one interval, no memtable was flushed and Gets
+	// consulted level-0 tables without finding their key more often than
+	// the level's size in 16 KiB units (at least 1000 times), level 0 is
+	// compacted into level 1 even below L0CompactionTrigger, so that a
+	// read-mostly phase stops paying for the files a write burst left.
+	// 0 turns it off. Default 1s.
+	ReadCompactionInterval time.Duration
 	// CompressionPerLevel gives the codec of each level's new tables, as a
 	// comma-separated list of codec names ("none,none,snappy,zstd"): level
 	// n uses entry n, levels past the list its last entry. Empty (the
@@ -189,6 +198,20 @@ var settings = []setting{
 		return nil
 	}},
 	int64Setting("rate_limit_bytes_per_sec", 0, 0, 1<<50, func(s *Settings) *int64 { return &s.RateLimit }),
+	{"read_compaction_interval", "1s", func(s *Settings, v string) error {
+		d, err := time.ParseDuration(v)
+		if v == "0" {
+			d, err = 0, nil
+		}
+		if err != nil {
+			return fmt.Errorf("not a duration (like 1s or 500ms, or 0 to turn it off)")
+		}
+		if d < 0 || d > time.Hour {
+			return fmt.Errorf("must be in [0, 1h]")
+		}
+		s.ReadCompactionInterval = d
+		return nil
+	}},
 	intSetting("restart_interval", 4, 1, 1024, func(s *Settings) *int { return &s.RestartInterval }),
 	int64Setting("row_cache_size", -1, -1, 1<<50, func(s *Settings) *int64 { return &s.RowCacheSize }),
 	intSetting("row_cache_max_entry", 256, 16, 1<<20, func(s *Settings) *int { return &s.RowCacheMaxEntry }),

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/lightningdb/lightning/engine"
 	"github.com/lightningdb/lightning/engine/compress"
@@ -13,7 +14,7 @@ import (
 func TestDefaultSettings(t *testing.T) {
 	want := "block_size=4096 compaction_concurrency=1 compression_per_level= filter_bits=10 grandparent_overlap=10 index_budget=-1 l0_compaction_trigger=4 l0_stop_writes_trigger=12 " +
 		"l1_size=67108864 level_ratio=10 manifest_size=4194304 max_immutable_memtables=2 max_open_files=1000 " +
-		"pin_index=false rate_limit_bytes_per_sec=0 restart_interval=4 row_cache_size=-1 row_cache_max_entry=256 target_file_size=8388608"
+		"pin_index=false rate_limit_bytes_per_sec=0 read_compaction_interval=1s restart_interval=4 row_cache_size=-1 row_cache_max_entry=256 target_file_size=8388608"
 	var got []string
 	for _, st := range settings {
 		got = append(got, st.name+"="+st.def)
@@ -42,6 +43,10 @@ func TestParseSettings(t *testing.T) {
 		{map[string]string{"lsm.pin_index": "true"}, func(s Settings) bool { return s.PinIndex }, ""},
 		{map[string]string{"lsm.filter_bits": "0"}, func(s Settings) bool { return s.FilterBits == 0 }, ""},
 		{map[string]string{"lsm.rate_limit_bytes_per_sec": "1GiB"}, func(s Settings) bool { return s.RateLimit == 1<<30 }, ""},
+		{map[string]string{"lsm.read_compaction_interval": "250ms"}, func(s Settings) bool { return s.ReadCompactionInterval == 250*time.Millisecond }, ""},
+		{map[string]string{"lsm.read_compaction_interval": "0"}, func(s Settings) bool { return s.ReadCompactionInterval == 0 }, ""},
+		{map[string]string{"lsm.read_compaction_interval": "soon"}, nil, "not a duration"},
+		{map[string]string{"lsm.read_compaction_interval": "-1s"}, nil, "must be in"},
 		{map[string]string{"lsm.compression_per_level": "none, snappy,zstd"}, func(s Settings) bool {
 			return len(s.CompressionPerLevel) == 3 && s.CompressionPerLevel[2] == compress.Zstd
 		}, ""},

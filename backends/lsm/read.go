@@ -144,8 +144,15 @@ func (d *DB) get(key, dst []byte, seq uint64) (_ []byte, tables int, _ error) {
 			return dst, tables, err
 		}
 		if ok {
+			if tables > 1 {
+				d.ops.add(opL0Wasted, uint64(tables-1))
+			}
 			return found(dst, v, kind, tables)
 		}
+	}
+	if tables > 0 {
+		// Read-triggered compaction (see readCompactionLoop) counts them.
+		d.ops.add(opL0Wasted, uint64(tables))
 	}
 	for level := 1; level < manifest.NumLevels; level++ {
 		files := rs.v.Levels[level]
