@@ -326,7 +326,7 @@ func (cw *ckptWriter) writeRun(data []byte) (page.Ref, error) {
 	}
 	cw.written[kindOverflow] += uint64(n)
 	if n == 1 {
-		cw.s.pg.cache.put(first, cw.lsn, pageView{b: buf, level: -1})
+		cw.s.pg.cachePut(first, cw.lsn, pageView{b: buf, pageMeta: pageMeta{level: -1}})
 	}
 	return page.Ref{ID: first, LSN: cw.lsn}, nil
 }
@@ -380,7 +380,7 @@ func (cw *ckptWriter) write(c child, level int) (page.Ref, error) {
 	if err := cw.writePage(id, buf); err != nil {
 		return page.Ref{}, err
 	}
-	cw.s.pg.cache.put(id, cw.lsn, view(l, buf))
+	cw.s.pg.cachePut(id, cw.lsn, view(l, buf))
 	cw.written[nodeKind(level)]++
 	ref := page.Ref{ID: id, LSN: cw.lsn}
 	n.written.Store(&writtenNode{ref: ref, runs: runs})

@@ -77,18 +77,22 @@
 //
 // # Page cache
 //
-// Clean pages are cached, verified, by page id, bounded by
-// Options.CacheSize: a set-associative table whose lookups take no lock
-// and make no shared write (bar an entry's CLOCK reference bit the first
-// time it is hit after the hand passed), and whose insertions (after a
-// read from the file, or a checkpoint's write) take a mutex and evict
-// within the set by CLOCK. Every entry names the LSN of the bytes it
-// holds, and every reference carries the LSN it expects, so the cache
-// never returns stale bytes and needs no invalidation, and a reader that
-// follows an old reference to a reused page detects it. It replaces
-// engine/cache here: ristretto's admission dropped or rejected most Sets
-// of a working set larger than a few pages, so hot pages were read and
-// verified again on most lookups, and every lookup took a read lock.
+// Clean pages are cached, verified, in an engine/cache.PageCache keyed by
+// page id and versioned by LSN, bounded by Options.CacheSize: a
+// set-associative table whose lookups take no lock and make no shared
+// write (bar an entry's CLOCK reference bit the first time it is hit
+// after the hand passed), and whose insertions (after a read from the
+// file, or a checkpoint's write) take a mutex, admit every page and evict
+// within the set by CLOCK. Every reference carries the LSN it expects and
+// a lookup hits only the bytes of that LSN, so the cache never returns
+// stale bytes and needs no invalidation, and a reader that follows an old
+// reference to a reused page detects it. A page is immutable from the
+// moment it is cached: readers hold its bytes without a lock, even after
+// it is evicted. The tree does not use engine/cache.Cache (ristretto):
+// its admission dropped or rejected most Sets of a working set larger
+// than a few pages, so hot pages were read and verified again on most
+// lookups, and every lookup took a read lock. Hits and misses are counted
+// by the tree, once per operation on striped counters, not by the cache.
 // With each leaf and branch page the cache keeps a digest: the prefix all
 // its keys share and the next four bytes of each key (of every few keys on
 // a large branch) with its cell's offset, so that a search narrows down

@@ -1,6 +1,7 @@
 package btree
 
 import (
+	"sync/atomic"
 	"time"
 
 	"github.com/lightningdb/lightning/engine"
@@ -58,7 +59,7 @@ func (db *DB) Metrics() engine.Metrics {
 		m.WALBytes = db.log.Metrics().Bytes
 	}
 	gets, hits, misses := s.reads.sum()
-	m.Gets, m.CacheHits, m.CacheMisses, m.CacheBytes = gets, hits, misses, uint64(s.pg.cache.bytes())
+	m.Gets, m.CacheHits, m.CacheMisses, m.CacheBytes = gets, hits, misses, uint64(s.pg.cache.Bytes())
 	if m.UserBytesWritten > 0 {
 		m.WriteAmp = float64(m.WALBytes+m.DiskBytesWritten) / float64(m.UserBytesWritten)
 	}
@@ -91,8 +92,55 @@ func (db *DB) Metrics() engine.Metrics {
 		"btree.readers":               float64(s.readers.count()),
 		"btree.read_retries":          float64(s.retries.Load()),
 		"btree.cache.hit_ratio":       m.CacheHitRatio(),
-		"btree.cache.pages":           float64(s.pg.cache.capacity()),
-		"btree.cache.evictions":       float64(s.pg.cache.evicted()),
+		"btree.cache.pages":           float64(s.pg.cache.Capacity()),
+		"btree.cache.evictions":       float64(s.pg.cache.Evictions()),
 	}
 	return m
+}
+
+// stripes is the number of cache lines the hot counters are spread over.
+const stripes = 16
+
+// readCounters are the counters every read updates, striped so that
+// readers on different cores rarely write one cache line: a Get picks a
+// stripe from its key, other readers from the page id.
+type readCounters struct {
+	s [stripes]struct {
+		gets, hits, misses atomic.Uint64
+		_                  [40]byte
+	}
+}
+
+// stripeOf returns a stripe for key: a cheap mix of its length and its
+// first and last bytes.
+func stripeOf(key []byte) int {
+	var h uint64 = uint64(len(key))
+	if n := len(key); n > 0 {
+		h = h*31 + uint64(key[0])
+		h = h*31 + uint64(key[n-1])
+		h = h*31 + uint64(key[n/2])
+	}
+	return int((h * 0x9e3779b97f4a7c15) >> 60)
+}
+
+func (r *readCounters) add(stripe int, gets, hits, misses uint64) {
+	s := &r.s[stripe&(stripes-1)]
+	if gets != 0 {
+		s.gets.Add(gets)
+	}
+	if hits != 0 {
+		s.hits.Add(hits)
+	}
+	if misses != 0 {
+		s.misses.Add(misses)
+	}
+}
+
+func (r *readCounters) sum() (gets, hits, misses uint64) {
+	for i := range r.s {
+		gets += r.s[i].gets.Load()
+		hits += r.s[i].hits.Load()
+		misses += r.s[i].misses.Load()
+	}
+	return
 }

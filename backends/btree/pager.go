@@ -8,6 +8,7 @@ import (
 
 	"github.com/lightningdb/lightning/backends/btree/internal/page"
 	"github.com/lightningdb/lightning/engine"
+	"github.com/lightningdb/lightning/engine/cache"
 	"github.com/lightningdb/lightning/engine/vfs"
 )
 
@@ -22,7 +23,7 @@ import (
 type pager struct {
 	f     vfs.File
 	l     page.Layout
-	cache *pageCache
+	cache *cache.PageCache[pageMeta] // clean pages by (id, LSN); nil: none
 
 	// reuseGen counts the times pages were released for reuse (see
 	// store.releasePending). A lock-free reader that fails to verify a
@@ -68,9 +69,9 @@ type pendingFree struct {
 // its level, counting the hit or miss in st. The returned bytes are shared
 // and must not be modified.
 func (p *pager) read(ref page.Ref, typ page.Type, st *readStat) (pageView, error) {
-	if v, ok := p.cache.get(ref.ID, ref.LSN); ok {
+	if b, m, ok := p.cache.Get(ref.ID, ref.LSN); ok {
 		st.hits++
-		return v, nil
+		return pageView{b: b, pageMeta: m}, nil
 	}
 	st.misses++
 	b, err := p.readUncached(ref, typ)
@@ -78,13 +79,46 @@ func (p *pager) read(ref page.Ref, typ page.Type, st *readStat) (pageView, error
 		return pageView{}, err
 	}
 	v := view(&p.l, b)
-	p.cache.put(ref.ID, ref.LSN, v)
+	p.cachePut(ref.ID, ref.LSN, v)
 	return v, nil
+}
+
+// pageView is a verified page as readers use it: its bytes, its digest
+// (nil: none) and its level (-1 unless a leaf or branch page). Its bytes
+// may be shared with the page cache and other readers: nobody modifies
+// them.
+type pageView struct {
+	b []byte
+	pageMeta
+}
+
+// pageMeta is what the page cache keeps with a page's bytes: its digest
+// and its level.
+type pageMeta struct {
+	d     *digest
+	level int
+}
+
+// newPageCache returns a cache of at most budget bytes of pages of
+// pageSize bytes, each with its digest.
+func newPageCache(budget int64, pageSize int) (*cache.PageCache[pageMeta], error) {
+	c, err := cache.NewPageCache[pageMeta](budget, pageSize, maxDigest(pageSize))
+	if err != nil {
+		return nil, fmt.Errorf("%w: page cache: %v", engine.ErrInvalidOptions, err)
+	}
+	return c, nil
+}
+
+// cachePut caches v, the page id written by checkpoint lsn. From now on
+// v's bytes and digest are shared with every reader and must not be
+// modified.
+func (p *pager) cachePut(id, lsn uint64, v pageView) {
+	p.cache.Put(id, lsn, v.b, v.pageMeta)
 }
 
 // view returns the pageView of the verified page b.
 func view(l *page.Layout, b []byte) pageView {
-	v := pageView{b: b, level: -1}
+	v := pageView{b: b, pageMeta: pageMeta{level: -1}}
 	if t := page.Type(b[24]); t == page.TypeLeaf || t == page.TypeBranch {
 		v.d, v.level = makeDigest(l, b), page.Level(b)
 	}

@@ -251,7 +251,9 @@ func (s *store) load(cfg storeConfig) error {
 		return engine.Corruptf(s.path, 0, "meta: %v", err)
 	}
 	s.pg.l = l
-	s.pg.cache = newPageCache(cfg.cacheSize, m.PageSize)
+	if s.pg.cache, err = newPageCache(cfg.cacheSize, m.PageSize); err != nil {
+		return err
+	}
 	s.meta = *m
 	s.pg.pageCount = m.PageCount
 	if err := s.loadFreelist(); err != nil {

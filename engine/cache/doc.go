@@ -1,4 +1,16 @@
-// Package cache holds Lightning's two in-memory caches.
+// Package cache holds Lightning's three in-memory caches.
+//
+// # Which cache
+//
+//   - PageCache, for a backend's own blocks on its hot read path: fixed
+//     size blocks (pages) keyed by a uint64 and a version, every Put
+//     admitted, a Get with no lock. The btree caches its pages in one.
+//   - Cache, for blocks of varied sizes keyed by (file, offset), with
+//     files dropped as a whole (DropFile) and a frequency-based admission
+//     policy that keeps a one-off scan from flushing the hot set; a Get
+//     costs a read lock and a recorded access, and a Set may be dropped.
+//     The lsm caches its SSTable blocks in one.
+//   - RowCache, for hot key → value rows in front of any backend's Get.
 //
 // # Block cache
 //
@@ -65,6 +77,33 @@
 //
 // A nil *Cache, and a Cache of capacity 0, is a valid "no cache": Get
 // misses, Set does nothing; backends need no special case.
+//
+// # Page cache
+//
+// PageCache is a fixed-budget cache of verified, immutable byte blocks,
+// each keyed by a uint64 (a page id, a block number) and a version (the
+// LSN or checkpoint that wrote it, a file number), with a small metadata
+// value of the caller's type kept beside it (the btree keeps a page's
+// search digest and level). Layout: a set-associative table, sets of four
+// slots in one cache line; a slot holds a copy of its entry's key, checked
+// first, and a pointer to the immutable entry. Get hashes the key to its
+// set and compares keys and then (key, version): no lock, and no shared
+// write but a CLOCK reference bit set on the first hit after the hand
+// passed. Put takes a mutex, replaces another version of its key, or
+// fills an empty slot, or evicts within the set by CLOCK (the hand clears
+// the bits of entries hit since it last passed, and takes the first
+// unmarked one). Every Put is admitted; there is no admission policy, so a
+// scan can flush hot blocks out of the sets it touches. At most one
+// version of a key is cached, and a lookup for another version misses:
+// a block rewritten under a new version never needs invalidating.
+//
+// Memory: the table has capacity/Charge() slots, fixed at construction,
+// each charged the block size, the metadata bytes, the metadata value and
+// PageEntryOverhead, so the blocks held never exceed the budget
+// (TestPageCacheMemory measures it). Blocks and metadata are shared with
+// every caller and must never be modified after Put; an evicted block
+// stays alive while a caller holds it. The cache counts evictions but not
+// hits or misses, which callers count where a shared write is cheap.
 //
 // # Row cache
 //

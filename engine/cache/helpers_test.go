@@ -18,6 +18,12 @@ func newRand(t testing.TB) *rand.Rand {
 		seed = uint64(time.Now().UnixNano())
 	}
 	t.Logf("seed %d (replay with -seed=%d)", seed, seed)
+	return newRandSeed(seed)
+}
+
+// newRandSeed returns the generator newRand would return for seed,
+// without logging: for the goroutines of a test whose seed is logged.
+func newRandSeed(seed uint64) *rand.Rand {
 	return rand.New(rand.NewPCG(seed, seed^0x9E3779B97F4A7C15))
 }
 

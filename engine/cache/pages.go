@@ -1,0 +1,257 @@
+package cache
+
+import (
+	"fmt"
+	"math/bits"
+	"sync"
+	"sync/atomic"
+	"unsafe"
+)
+
+// PageEntryOverhead is the memory a PageCache entry costs besides its
+// block, its metadata value and what that value refers to: the entry's
+// fixed fields (key, version, block slice header, reference bit: 48 bytes
+// with padding), its slot in the table (16) and its share of the set's
+// CLOCK hand and of the cache's own fields (8, generously).
+// TestPageCacheMemory measures it.
+const PageEntryOverhead = 72
+
+// maxPageCacheSize bounds blockSize and metaSize, so that a slot's charge
+// cannot overflow an int64.
+const maxPageCacheSize = 1 << 40
+
+// pageWays is the associativity of a PageCache: a set of pageWays slots is
+// one 64-byte cache line.
+const pageWays = 4
+
+// PageCache is a fixed-budget cache of verified, immutable byte blocks
+// (pages of a file, blocks of a table), keyed by a uint64 and a version,
+// each with a small metadata value M of the caller's (nothing: struct{}).
+// It admits every block it is given and evicts by CLOCK; Get takes no lock.
+// See the package documentation for when to use it rather than Cache.
+//
+// Keys and versions. A block is cached under (key, version); Get(key, v)
+// hits only a block put with both. The key picks the set and names the
+// block's place (a page id, a file's block number); the version names the
+// bytes there (the checkpoint or LSN that wrote the page, the file's
+// number). At most one version of a key is cached: a Put of another
+// version replaces it, so a place rewritten under a new version never
+// returns the old bytes and needs no invalidation. Every uint64 is a valid
+// key and version.
+//
+// Memory. The block and the metadata passed to Put, and returned by Get,
+// are shared by the cache and every caller that got them, for as long as
+// any of them holds them: nobody may modify them after Put. The cache
+// never writes, reuses or frees a block; an evicted block stays valid (the
+// garbage collector keeps it) while a caller holds it, but is no longer
+// counted in the budget. Callers that rely on this (the btree hands cached
+// pages to readers that hold no lock) must treat a block as immutable from
+// the moment they Put it.
+//
+// Budget. Each slot is charged blockSize + metaSize + PageEntryOverhead +
+// the size of M, and the table has capacity/charge slots, fixed at
+// NewPageCache (in sets of pageWays slots; a capacity below one charge
+// caches nothing). A slot holds at most one block, of at most blockSize
+// bytes of capacity (cap, not len: a larger block is refused, since it
+// would pin more than it is charged), so the blocks and metadata held never
+// exceed the capacity. Not charged: the allocator's rounding of entries
+// and blocks up to its size classes (none for the btree's 64-byte entries
+// and power-of-two pages), and evicted blocks still held by callers.
+//
+// Concurrency. All methods are safe for concurrent use. Get makes no
+// shared write except setting an entry's reference bit the first time it
+// is hit after the CLOCK hand passed it; Put takes a mutex. A nil
+// *PageCache caches nothing: Get misses, Put does nothing.
+//
+// The cache counts no hits or misses (a shared counter would be a shared
+// write on every Get): callers count them, e.g. per operation.
+type PageCache[M any] struct {
+	sets      []pageSet[M]
+	hands     []uint8 // CLOCK hand per set, under mu
+	ways      int
+	blockSize int
+	charge    int64 // budget bytes per slot
+
+	mu sync.Mutex // Put
+
+	held      atomic.Int64 // blocks held
+	bytes     atomic.Int64 // cap of the blocks held
+	evictions atomic.Uint64
+}
+
+type pageSet[M any] struct {
+	slots [pageWays]pageSlot[M]
+}
+
+// pageSlot holds an entry and a copy of its key, which Get compares before
+// loading the entry (whose line a miss then need not touch). The entry is
+// the truth: key may lag it (Put stores the entry first), and an empty
+// slot has key 0 and no entry.
+type pageSlot[M any] struct {
+	key atomic.Uint64
+	e   atomic.Pointer[pageEntry[M]]
+}
+
+// pageEntry is immutable once stored, bar ref.
+type pageEntry[M any] struct {
+	key, version uint64
+	block        []byte
+	meta         M
+	ref          atomic.Uint32 // hit since the hand last passed
+}
+
+// NewPageCache returns a cache of at most capacity bytes (see Budget in
+// the type's documentation) for blocks of at most blockSize bytes, each
+// with a metadata value that refers to at most metaSize bytes besides
+// itself (0 if M holds no pointer). A negative capacity, a blockSize below
+// 1, a negative metaSize, or a size over 1 TiB is an error.
+func NewPageCache[M any](capacity int64, blockSize, metaSize int) (*PageCache[M], error) {
+	if capacity < 0 {
+		return nil, fmt.Errorf("%w: %d bytes", ErrInvalidCapacity, capacity)
+	}
+	if blockSize < 1 || blockSize > maxPageCacheSize {
+		return nil, fmt.Errorf("cache: invalid page cache block size %d", blockSize)
+	}
+	if metaSize < 0 || metaSize > maxPageCacheSize {
+		return nil, fmt.Errorf("cache: invalid page cache metadata size %d", metaSize)
+	}
+	var m M
+	c := &PageCache[M]{blockSize: blockSize}
+	c.charge = int64(blockSize) + int64(metaSize) + PageEntryOverhead + int64(unsafe.Sizeof(m))
+	slots := capacity / c.charge
+	if slots <= 0 {
+		return c, nil
+	}
+	c.ways = int(min(slots, pageWays))
+	c.sets = make([]pageSet[M], slots/int64(c.ways))
+	c.hands = make([]uint8, len(c.sets))
+	return c, nil
+}
+
+// Charge returns the bytes of the budget one slot costs: blockSize +
+// metaSize + PageEntryOverhead + the size of M (0 for a nil cache).
+func (c *PageCache[M]) Charge() int64 {
+	if c == nil {
+		return 0
+	}
+	return c.charge
+}
+
+func (c *PageCache[M]) set(key uint64) int {
+	hi, _ := bits.Mul64(key*0x9e3779b97f4a7c15, uint64(len(c.sets)))
+	return int(hi)
+}
+
+// Get returns the block and metadata cached under (key, version). They
+// are shared: see Memory in the type's documentation.
+func (c *PageCache[M]) Get(key, version uint64) (block []byte, meta M, ok bool) {
+	if c == nil || len(c.sets) == 0 {
+		return nil, meta, false
+	}
+	s := &c.sets[c.set(key)]
+	for w := 0; w < c.ways; w++ {
+		sl := &s.slots[w]
+		if sl.key.Load() != key {
+			continue
+		}
+		if e := sl.e.Load(); e != nil && e.key == key && e.version == version {
+			if e.ref.Load() == 0 {
+				e.ref.Store(1)
+			}
+			return e.block, e.meta, true
+		}
+	}
+	return nil, meta, false
+}
+
+// Put caches block and meta under (key, version), replacing a cached block
+// of another version of key, or evicting within key's set by CLOCK. If
+// (key, version) is already cached (a concurrent reader put it first), the
+// cached block stays and block is dropped. Put reports whether (key,
+// version) is cached on return: false for a nil or zero-capacity cache and
+// for a block whose capacity passes blockSize. After Put the caller must
+// not modify block or meta.
+func (c *PageCache[M]) Put(key, version uint64, block []byte, meta M) bool {
+	if c == nil || len(c.sets) == 0 || cap(block) > c.blockSize {
+		return false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	si := c.set(key)
+	s := &c.sets[si]
+	victim, empty := -1, -1
+	for w := 0; w < c.ways; w++ {
+		e := s.slots[w].e.Load()
+		switch {
+		case e == nil:
+			if empty < 0 {
+				empty = w
+			}
+		case e.key == key:
+			if e.version == version {
+				return true
+			}
+			victim = w
+		}
+	}
+	if victim < 0 {
+		victim = empty
+	}
+	if victim < 0 {
+		for {
+			w := int(c.hands[si])
+			c.hands[si] = uint8((w + 1) % c.ways)
+			if e := s.slots[w].e.Load(); e.ref.Load() != 0 {
+				e.ref.Store(0)
+				continue
+			}
+			victim = w
+			c.evictions.Add(1)
+			break
+		}
+	}
+	sl := &s.slots[victim]
+	if old := sl.e.Load(); old != nil {
+		c.bytes.Add(int64(cap(block) - cap(old.block)))
+	} else {
+		c.held.Add(1)
+		c.bytes.Add(int64(cap(block)))
+	}
+	sl.e.Store(&pageEntry[M]{key: key, version: version, block: block, meta: meta})
+	sl.key.Store(key)
+	return true
+}
+
+// Capacity returns the number of blocks the cache can hold.
+func (c *PageCache[M]) Capacity() int {
+	if c == nil {
+		return 0
+	}
+	return len(c.sets) * c.ways
+}
+
+// Len returns the number of blocks held.
+func (c *PageCache[M]) Len() int {
+	if c == nil {
+		return 0
+	}
+	return int(c.held.Load())
+}
+
+// Bytes returns the bytes of the blocks held (the sum of their
+// capacities; metadata and overheads not included).
+func (c *PageCache[M]) Bytes() int64 {
+	if c == nil {
+		return 0
+	}
+	return c.bytes.Load()
+}
+
+// Evictions returns the number of blocks evicted by CLOCK so far (blocks
+// replaced by another version of their key are not counted).
+func (c *PageCache[M]) Evictions() uint64 {
+	if c == nil {
+		return 0
+	}
+	return c.evictions.Load()
+}
