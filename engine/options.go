@@ -55,7 +55,8 @@ type Options struct {
 	// CacheSize bounds the block/page cache, in bytes. Default 64 MiB.
 	CacheSize int64
 	// MemTableSize is the size at which a memtable (or the set of dirty
-	// pages) is flushed, in bytes. Default 32 MiB.
+	// pages) is flushed, in bytes. Default 32 MiB, unless the backend
+	// gives its own (SetDefaults; the lsm's is 8 MiB).
 	MemTableSize int64
 	// WALSegmentSize is the size at which the WAL rotates to a new
 	// segment, in bytes. Default 64 MiB.
@@ -164,9 +165,21 @@ func (o *Options) Validate() error {
 }
 
 // Prepare returns a validated copy of o with defaults filled in: clone,
-// EnsureDefaults, Validate. Backends' Open functions start with it.
+// EnsureDefaults, Validate. Backends' Open functions start with it (or
+// with PrepareWith).
 func (o *Options) Prepare() (*Options, error) {
-	c := o.Clone().EnsureDefaults()
+	return o.PrepareWith(nil)
+}
+
+// PrepareWith is Prepare with a backend's own defaults: fill (if not nil)
+// runs on the clone first and sets the fields it has a default for when
+// they are zero; EnsureDefaults then fills the rest.
+func (o *Options) PrepareWith(fill func(*Options)) (*Options, error) {
+	c := o.Clone()
+	if fill != nil {
+		fill(c)
+	}
+	c.EnsureDefaults()
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}

@@ -35,3 +35,47 @@ func TestRegistry(t *testing.T) {
 		t.Fatalf("unknown backend: %v", err)
 	}
 }
+
+// TestBackendDefaults: a backend's own default applies where the caller
+// left a field zero, in Open and PrepareFor alike; a value the caller set
+// wins; other backends keep the engine's default.
+func TestBackendDefaults(t *testing.T) {
+	var got *engine.Options
+	engine.Register("defaults-test", func(dir string, o *engine.Options) (engine.Engine, error) {
+		got = o
+		return nil, errors.New("opened")
+	})
+	engine.SetDefaults("defaults-test", func(o *engine.Options) {
+		if o.MemTableSize == 0 {
+			o.MemTableSize = 1 << 20
+		}
+	})
+	engine.Register("plain-test", func(dir string, o *engine.Options) (engine.Engine, error) {
+		got = o
+		return nil, errors.New("opened")
+	})
+	engineDefault := engine.DefaultOptions().MemTableSize
+	for _, c := range []struct {
+		backend string
+		set     int64 // the caller's MemTableSize
+		want    int64
+	}{
+		{"defaults-test", 0, 1 << 20},
+		{"defaults-test", 4 << 20, 4 << 20},
+		{"plain-test", 0, engineDefault},
+	} {
+		caller := &engine.Options{MemTableSize: c.set}
+		engine.Open(c.backend, "d", caller)
+		p, err := engine.PrepareFor(c.backend, caller)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.MemTableSize != c.want || p.MemTableSize != c.want || caller.MemTableSize != c.set {
+			t.Errorf("%s with memtable_size %d: Open got %d, PrepareFor %d, want %d (caller's now %d)",
+				c.backend, c.set, got.MemTableSize, p.MemTableSize, c.want, caller.MemTableSize)
+		}
+	}
+	if _, err := engine.PrepareFor("no-such-backend", nil); !errors.Is(err, engine.ErrUnknownBackend) {
+		t.Errorf("PrepareFor of an unknown backend: %v", err)
+	}
+}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/lightningdb/lightning/engine"
 	"github.com/lightningdb/lightning/engine/compress"
+	"github.com/lightningdb/lightning/engine/vfs"
 )
 
 // TestDefaultSettings pins the defaults (a change must be deliberate).
@@ -80,5 +81,25 @@ func TestOpenRejectsBadSettings(t *testing.T) {
 	}
 	if _, err := engine.Open("lsm", t.TempDir(), &engine.Options{Extra: map[string]string{"lsm.bogus": "1"}}); !errors.Is(err, engine.ErrInvalidOptions) {
 		t.Fatalf("engine.Open: %v, want ErrInvalidOptions", err)
+	}
+}
+
+// TestMemTableDefault: the lsm's memtable is DefaultMemTableSize when the
+// caller leaves MemTableSize zero, through Open and engine.Open alike, and
+// the caller's value otherwise.
+func TestMemTableDefault(t *testing.T) {
+	for _, c := range []struct{ set, want int64 }{{0, DefaultMemTableSize}, {1 << 20, 1 << 20}} {
+		p, err := engine.PrepareFor("lsm", &engine.Options{MemTableSize: c.set})
+		if err != nil {
+			t.Fatal(err)
+		}
+		o := smallOptions(t, vfs.NewMem(), nil)
+		o.MemTableSize = c.set
+		d := mustOpen(t, "db", o)
+		got := d.opts.MemTableSize
+		d.Close()
+		if p.MemTableSize != c.want || got != c.want {
+			t.Errorf("memtable_size %d: engine.PrepareFor gives %d, Open uses %d, want %d", c.set, p.MemTableSize, got, c.want)
+		}
 	}
 }

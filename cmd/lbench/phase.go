@@ -88,7 +88,7 @@ type workload struct {
 	sources []string // files as applied ("builtin:smoke")
 	w       *props.Workload
 	opts    *engine.Options // from its lightning.option.* properties
-	optText string          // opts prepared (defaults filled), as text
+	optText string          // opts prepared with the engine's defaults, as text (reports print each backend's own: engine.PrepareFor)
 }
 
 // resolveWorkload reads main (a file or built-in name), then the extra -P
@@ -167,7 +167,11 @@ func (e *env) runPhase(eng engine.Engine, wl *workload, backend string, repeat i
 	if err != nil {
 		return reports.Run{}, fmt.Errorf("%s phase of %s on %s: %w", phase, wl.name, backend, err)
 	}
-	r, err := reports.NewRun(reports.RunMeta{Workload: wl.name, Sources: wl.sources, Backend: backend, Options: wl.optText, Repeat: repeat}, res)
+	optText := wl.optText
+	if p, err := engine.PrepareFor(backend, wl.opts); err == nil {
+		optText = p.String() // with the backend's own defaults
+	}
+	r, err := reports.NewRun(reports.RunMeta{Workload: wl.name, Sources: wl.sources, Backend: backend, Options: optText, Repeat: repeat}, res)
 	if err != nil {
 		return reports.Run{}, err
 	}
