@@ -121,6 +121,50 @@ func checkAll(t testing.TB, s *Skiplist, m *model) {
 		ok = it.Prev()
 	}
 	checkAt(t, "backward end", it, ok, m, -1)
+	checkLinks(t, s)
+}
+
+// checkLinks checks every link word of every level: it points to a node
+// that sorts after its owner, its prefix length c is no more than the two
+// keys share, and its abbreviation is the successor's at c. Each level is
+// a sorted sublist of the one below.
+func checkLinks(t testing.TB, s *Skiplist) {
+	t.Helper()
+	h := int(s.height.Load())
+	below := map[uint32]bool{}
+	for lvl := 0; lvl < h; lvl++ {
+		here := map[uint32]bool{}
+		for x := uint32(headOff); ; {
+			w := s.linkPtr(x, lvl).Load()
+			n := linkNode(w)
+			if n == 0 {
+				if w != 0 {
+					t.Fatalf("level %d: link word %#x to no node", lvl, w)
+				}
+				break
+			}
+			if lvl > 0 && !below[n] {
+				t.Fatalf("level %d: node %d is not linked at level %d", lvl, n, lvl-1)
+			}
+			if int(s.buf[uint64(n)+offHeight]) <= lvl {
+				t.Fatalf("level %d: node %d of height %d linked", lvl, n, s.buf[uint64(n)+offHeight])
+			}
+			xk, nk := s.key(x), s.key(n)
+			if x != headOff && s.cmp(x, nk, s.seq(n)) >= 0 {
+				t.Fatalf("level %d: %q#%d does not sort before its successor %q#%d", lvl, xk, s.seq(x), nk, s.seq(n))
+			}
+			c := int(w>>linkPrefixShift) & maxLinkPrefix
+			if lcp := commonPrefix(xk, nk); c > lcp {
+				t.Fatalf("level %d: link %q -> %q says %d shared bytes, they share %d", lvl, xk, nk, c, lcp)
+			}
+			if a := abbrev(nk, c); w>>linkAbbrevShift != a {
+				t.Fatalf("level %d: link %q -> %q abbreviation %#x, want %#x", lvl, xk, nk, w>>linkAbbrevShift, a)
+			}
+			here[n] = true
+			x = n
+		}
+		below = here
+	}
 }
 
 // checkProbe checks Get and the seeks for one probe key against the model,

@@ -2,6 +2,7 @@ package memtable
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	"hash/maphash"
 	"math"
@@ -14,8 +15,9 @@ import (
 
 const (
 	// MaxHeight is the most levels a node can have. With a branching
-	// factor of 4 it serves 4^MaxHeight entries, more than an arena holds.
-	MaxHeight = 16
+	// factor of 2 it serves 2^MaxHeight entries, more than an arena of
+	// nodes of 40 bytes or more holds.
+	MaxHeight = 28
 
 	// MaxCapacity is the largest arena: offsets are uint32.
 	MaxCapacity uint64 = math.MaxUint32 &^ (align - 1)
@@ -26,13 +28,14 @@ const (
 	offValLen = 12
 	offKind   = 16
 	offHeight = 17
-	offTower  = 20
+	offTower  = 24
+	linkSize  = 8
 	align     = 8
 
 	// headOff is where the head node starts; offset 0 means "no node".
 	headOff = align
 	// headEnd is where the head node ends and the first entry can start.
-	headEnd = headOff + (offTower+4*MaxHeight+align-1)&^(align-1)
+	headEnd = headOff + (offTower+linkSize*MaxHeight+align-1)&^(align-1)
 
 	// The point-lookup index has one 8-byte slot per indexRatio bytes of
 	// capacity (7.7% of it), at least minSlots, and takes new keys up to
@@ -49,7 +52,7 @@ const MinCapacity = headEnd + 8*minSlots
 // nodeSize returns the arena bytes of a node of height h holding a key of
 // klen and a value of vlen bytes, rounded up to the alignment.
 func nodeSize(h int, klen, vlen uint64) uint64 {
-	n := offTower + 4*uint64(h) + klen + vlen
+	n := offTower + linkSize*uint64(h) + klen + vlen
 	return (n + align - 1) &^ (align - 1)
 }
 
@@ -105,6 +108,10 @@ func New(capacity int) *Skiplist {
 		hashSeed: maphash.MakeSeed(),
 		maxKeys:  int64(slots * 3 / 4),
 	}
+	// Before the first write, so that the kernel can fault fresh memory in
+	// as huge pages (see adviseHugePages).
+	adviseHugePages(s.buf)
+	adviseHugePages(unsafe.Slice((*byte)(unsafe.Pointer(&s.index[0])), 8*len(s.index)))
 	s.base = unsafe.Pointer(&s.buf[0])
 	s.used.Store(headEnd)
 	s.buf[headOff+offHeight] = MaxHeight
@@ -135,13 +142,15 @@ func (s *Skiplist) Empty() bool { return s.count.Load() == 0 }
 
 func (s *Skiplist) at(off uint64) unsafe.Pointer { return unsafe.Add(s.base, off) }
 
-func (s *Skiplist) next(n uint32, lvl int) uint32 {
-	return (*atomic.Uint32)(s.at(uint64(n) + offTower + 4*uint64(lvl))).Load()
+// next returns node n's successor at level lvl (0 if none).
+func (s *Skiplist) next(n uint32, lvl int) uint32 { return linkNode(s.linkPtr(n, lvl).Load()) }
+
+// linkPtr returns node n's link word at level lvl.
+func (s *Skiplist) linkPtr(n uint32, lvl int) *atomic.Uint64 {
+	return (*atomic.Uint64)(s.at(uint64(n) + offTower + linkSize*uint64(lvl)))
 }
 
-func (s *Skiplist) nextPtr(n uint32, lvl int) *atomic.Uint32 {
-	return (*atomic.Uint32)(s.at(uint64(n) + offTower + 4*uint64(lvl)))
-}
+func (s *Skiplist) keyLen(n uint32) int { return int(*(*uint32)(s.at(uint64(n) + offKeyLen))) }
 
 func (s *Skiplist) seq(n uint32) uint64 { return *(*uint64)(s.at(uint64(n) + offSeq)) }
 
@@ -150,7 +159,7 @@ func (s *Skiplist) kind(n uint32) engine.Kind { return engine.Kind(s.buf[uint64(
 func (s *Skiplist) key(n uint32) []byte {
 	klen := *(*uint32)(s.at(uint64(n) + offKeyLen))
 	h := uint64(s.buf[uint64(n)+offHeight])
-	start := uint64(n) + offTower + 4*h
+	start := uint64(n) + offTower + linkSize*h
 	return s.buf[start : start+uint64(klen) : start+uint64(klen)]
 }
 
@@ -158,7 +167,7 @@ func (s *Skiplist) value(n uint32) []byte {
 	klen := *(*uint32)(s.at(uint64(n) + offKeyLen))
 	vlen := *(*uint32)(s.at(uint64(n) + offValLen))
 	h := uint64(s.buf[uint64(n)+offHeight])
-	start := uint64(n) + offTower + 4*h + uint64(klen)
+	start := uint64(n) + offTower + linkSize*h + uint64(klen)
 	return s.buf[start : start+uint64(vlen) : start+uint64(vlen)]
 }
 
@@ -177,7 +186,7 @@ func (s *Skiplist) cmp(n uint32, key []byte, seq uint64) int {
 	return 0
 }
 
-// randomHeight draws a height with P(h > k) = 4^-k. The generator is
+// randomHeight draws a height with P(h > k) = 2^-k. The generator is
 // SplitMix64 over an atomic counter: no lock, and concurrent callers never
 // draw the same value.
 func (s *Skiplist) randomHeight() int {
@@ -187,7 +196,68 @@ func (s *Skiplist) randomHeight() int {
 	x ^= x >> 27
 	x *= 0x94d049bb133111eb
 	x ^= x >> 31
-	return min(1+bits.TrailingZeros64(x)/2, MaxHeight)
+	return min(1+bits.TrailingZeros64(x), MaxHeight)
+}
+
+// Links. A link word is the successor's offset in its low 32 bits and, in
+// its high 32, an abbreviation of the successor's key relative to the key
+// of the link's owner (see the package documentation):
+//
+//	bits  0..31  successor node offset (0: none)
+//	bits 32..45  c: the owner's and the successor's keys share at least
+//	             their first c bytes (c < 2^14)
+//	bits 46..54  the successor's key at byte c+1: 0 past its end, else
+//	             the byte plus 1
+//	bits 55..63  the same for byte c
+//
+// The abbreviation depends only on the two keys, which never change, and
+// travels in the same atomic word as the offset, so a reader always sees
+// the abbreviation of the node the word points to.
+const (
+	linkPrefixShift = 32
+	linkAbbrevShift = 46
+	maxLinkPrefix   = 1<<14 - 1
+)
+
+// linkNode returns the successor offset of link word w.
+func linkNode(w uint64) uint32 { return uint32(w) }
+
+// makeLink returns the link word to node n, whose key is key, from an
+// owner whose key shares at least its first c bytes with key.
+func makeLink(n uint32, c int, key []byte) uint64 {
+	c = min(c, maxLinkPrefix)
+	return uint64(n) | uint64(c)<<linkPrefixShift | abbrev(key, c)<<linkAbbrevShift
+}
+
+// abbrev returns the 18-bit abbreviation of key at byte c: two 9-bit
+// symbols for bytes c and c+1 (the first in the top bits), each 0 past the
+// end of key and the byte plus 1 otherwise. For two keys a and b sharing
+// their first c bytes, abbrev(a, c) < abbrev(b, c) implies a < b by
+// bytes.Compare; and if the symbols first differ at byte c+j, the keys
+// share exactly c+j bytes. Equal abbreviations decide nothing.
+func abbrev(key []byte, c int) uint64 {
+	var a uint64
+	if c < len(key) {
+		a = (uint64(key[c]) + 1) << 9
+		if c+1 < len(key) {
+			a |= uint64(key[c+1]) + 1
+		}
+	}
+	return a
+}
+
+// commonPrefix returns the length of the longest common prefix of a and b.
+func commonPrefix(a, b []byte) int {
+	n := min(len(a), len(b))
+	i := 0
+	for ; i+8 <= n; i += 8 {
+		if x := binary.LittleEndian.Uint64(a[i:]) ^ binary.LittleEndian.Uint64(b[i:]); x != 0 {
+			return i + bits.TrailingZeros64(x)/8
+		}
+	}
+	for ; i < n && a[i] == b[i]; i++ {
+	}
+	return i
 }
 
 // alloc reserves size bytes (a multiple of align) and returns their offset.
@@ -203,20 +273,72 @@ func (s *Skiplist) alloc(size uint64) (uint32, bool) {
 	}
 }
 
-// seekLevel moves right from before, at level lvl, to the last node that
-// sorts before (key, seq). It returns that node, its successor at lvl (0 if
-// none), and whether the successor equals (key, seq).
-func (s *Skiplist) seekLevel(key []byte, seq uint64, lvl int, before uint32) (prev, next uint32, equal bool) {
+// splice is where an insert of (key, seq) goes at one level: between prev
+// and the successor of prev's link word succ.
+type splice struct {
+	prev uint32
+	// pd is the exact length of the common prefix of key and prev's key
+	// (0 for the head, whose key is empty).
+	pd int
+	// succ is prev's link word at this level as last read: the expected
+	// value of the compare-and-swap that links the new node.
+	succ uint64
+	// out is the link word the new node stores at this level: to the same
+	// successor, abbreviated relative to key.
+	out uint64
+}
+
+// seekLevel moves right at level lvl from sp.prev, whose key shares
+// exactly sp.pd bytes with key, to the last node that sorts before
+// (key, seq), and fills sp for it. It reports whether the successor equals
+// (key, seq).
+//
+// Most steps decide from the link word alone, without reading the
+// successor's key (see the package documentation): if the successor shares
+// more bytes with prev than key does (c > pd), key sorts after it; if
+// fewer or as many (c <= pd), key and successor share their first c bytes
+// and the abbreviations of both at c decide unless they are equal. Only
+// then is the successor's key read. The exact common prefix with key of
+// each node moved onto follows from the same facts, without reading it.
+func (s *Skiplist) seekLevel(key []byte, seq uint64, lvl int, sp *splice) (equal bool) {
+	before, d := sp.prev, sp.pd
 	for {
-		next = s.next(before, lvl)
-		if next == 0 {
-			return before, 0, false
+		w := s.linkPtr(before, lvl).Load()
+		n := linkNode(w)
+		if n == 0 {
+			*sp = splice{prev: before, pd: d}
+			return false
 		}
-		c := s.cmp(next, key, seq)
-		if c >= 0 {
-			return before, next, c == 0
+		c := int(w>>linkPrefixShift) & maxLinkPrefix
+		if c > d {
+			// n shares c bytes with before, key only d < c: they differ
+			// at byte d, where key is larger (before < key), so key > n
+			// and shares d bytes with n as well.
+			before = n
+			continue
 		}
-		before = next
+		ka, na := abbrev(key, c), w>>linkAbbrevShift
+		switch {
+		case ka > na:
+			before, d = n, c+1
+			if (ka^na)>>9 != 0 {
+				d = c
+			}
+			continue
+		case ka < na:
+			// n's link word is valid for the new node too: key shares
+			// the same c bytes with n.
+			*sp = splice{prev: before, pd: d, succ: w, out: w}
+			return false
+		}
+		nk := s.key(n)
+		cmp := s.cmp(n, key, seq)
+		if cmp < 0 {
+			before, d = n, commonPrefix(key, nk)
+			continue
+		}
+		*sp = splice{prev: before, pd: d, succ: w, out: makeLink(n, commonPrefix(key, nk), nk)}
+		return cmp == 0
 	}
 }
 
@@ -242,23 +364,32 @@ func (s *Skiplist) Add(key []byte, seq uint64, kind engine.Kind, value []byte) e
 		}
 	}
 
-	var prev, next [MaxHeight]uint32
-	before := uint32(headOff)
+	// Load the key's index slot now: the load is not needed until the
+	// end, so its cache miss overlaps the search's.
+	tag, slot := s.slotOf(key)
+	hint := s.index[slot].Load()
+
+	var sp [MaxHeight]splice
+	at := splice{prev: headOff}
 	for lvl := int(s.height.Load()) - 1; lvl >= 0; lvl-- {
-		var equal bool
-		prev[lvl], next[lvl], equal = s.seekLevel(key, seq, lvl, before)
-		if equal {
+		if s.seekLevel(key, seq, lvl, &at) {
 			return fmt.Errorf("%w: seq %d, key of %d bytes", ErrDuplicate, seq, len(key))
 		}
-		before = prev[lvl]
+		sp[lvl] = at
 	}
 
 	// A key seen for the first time reserves an index slot. Versions of a
 	// key are adjacent, so if the key is present one of its versions is
 	// next to the new entry. (Two concurrent first versions of a key may
-	// both reserve: an overestimate, which is safe.)
-	newKey := (prev[0] == headOff || !bytes.Equal(s.key(prev[0]), key)) &&
-		(next[0] == 0 || !bytes.Equal(s.key(next[0]), key))
+	// both reserve: an overestimate, which is safe.) The predecessor holds
+	// key if it shares all of key and is as long; the successor holds key
+	// if its link word does not tell it apart (then seekLevel read its key).
+	sameAsPrev := sp[0].prev != headOff && sp[0].pd == len(key) && s.keyLen(sp[0].prev) == len(key)
+	sameAsNext := false
+	if nx := linkNode(sp[0].succ); nx != 0 && abbrev(key, int(sp[0].succ>>linkPrefixShift)&maxLinkPrefix) == sp[0].succ>>linkAbbrevShift {
+		sameAsNext = bytes.Equal(s.key(nx), key)
+	}
+	newKey := !sameAsPrev && !sameAsNext
 	if newKey && s.keys.Add(1) > s.maxKeys {
 		s.keys.Add(-1)
 		return ErrArenaFull
@@ -279,23 +410,25 @@ func (s *Skiplist) Add(key []byte, seq uint64, kind engine.Kind, value []byte) e
 	*(*uint32)(s.at(uint64(n) + offValLen)) = uint32(len(value))
 	s.buf[uint64(n)+offKind] = byte(kind)
 	s.buf[uint64(n)+offHeight] = byte(h)
-	kv := uint64(n) + offTower + 4*uint64(h)
+	kv := uint64(n) + offTower + linkSize*uint64(h)
 	copy(s.buf[kv:], key)
 	copy(s.buf[kv+uint64(len(key)):], value)
 
 	// Link bottom-up; a node linked at level i is linked at every level
 	// below, so a reader that reaches it at level i may descend from it.
+	// The word stored in prev abbreviates key relative to prev's key,
+	// which shares exactly pd bytes with it.
 	for lvl := 0; lvl < h; lvl++ {
+		p := &sp[lvl]
 		for {
-			s.nextPtr(n, lvl).Store(next[lvl])
-			if s.nextPtr(prev[lvl], lvl).CompareAndSwap(next[lvl], n) {
+			s.linkPtr(n, lvl).Store(p.out)
+			if s.linkPtr(p.prev, lvl).CompareAndSwap(p.succ, makeLink(n, p.pd, key)) {
 				break
 			}
-			// Another insert got between prev and next: move right from
-			// prev, which is still before us (nothing is ever removed).
-			var equal bool
-			prev[lvl], next[lvl], equal = s.seekLevel(key, seq, lvl, prev[lvl])
-			if equal {
+			// Another insert got between prev and its successor: move
+			// right from prev, which is still before us (nothing is ever
+			// removed, and prev's key is unchanged, so pd still holds).
+			if s.seekLevel(key, seq, lvl, p) {
 				// Only possible at level 0, before the node is visible:
 				// a concurrent Add of the same (key, seq) won. The node's
 				// arena space is lost.
@@ -306,7 +439,7 @@ func (s *Skiplist) Add(key []byte, seq uint64, kind engine.Kind, value []byte) e
 			}
 		}
 	}
-	s.indexAdd(n, key, seq)
+	s.indexAdd(n, key, seq, tag, slot, hint)
 	s.count.Add(1)
 	return nil
 }
@@ -321,29 +454,36 @@ func (s *Skiplist) slotOf(key []byte) (tag, slot uint64) {
 }
 
 // indexAdd points key's index slot at node n (which holds key at seq)
-// unless it already points at a newer version. An empty slot always
-// exists: occupied slots never outnumber reservations, at most maxKeys.
-func (s *Skiplist) indexAdd(n uint32, key []byte, seq uint64) {
-	tag, i := s.slotOf(key)
+// unless it already points at a newer version. tag and i are slotOf(key);
+// hint is a value slot i held not long ago, which saves reloading it. A
+// stale hint is harmless: a slot only goes from empty to a version of one
+// key and then to newer versions of the same key, so a stale value leads
+// to the same decision or to a compare-and-swap that fails and reloads.
+// An empty slot always exists: occupied slots never outnumber
+// reservations, at most maxKeys.
+func (s *Skiplist) indexAdd(n uint32, key []byte, seq uint64, tag, i, hint uint64) {
 	want := tag | uint64(n)
+	e := hint
 	for {
 		slot := &s.index[i]
-		e := slot.Load()
 		switch {
 		case e == 0:
 			if slot.CompareAndSwap(0, want) {
 				return
 			}
-			continue // lost the slot: look at it again
+			e = slot.Load()
+			continue // lost the slot, or the hint was stale: look again
 		case e&tagMask == tag && bytes.Equal(s.key(uint32(e)), key):
 			if s.seq(uint32(e)) > seq || slot.CompareAndSwap(e, want) {
 				return
 			}
+			e = slot.Load()
 			continue // a concurrent version changed it: compare again
 		}
 		if i++; i == uint64(len(s.index)) {
 			i = 0
 		}
+		e = s.index[i].Load()
 	}
 }
 

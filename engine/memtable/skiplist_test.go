@@ -187,7 +187,7 @@ func TestArenaFull(t *testing.T) {
 	// not.
 	for c := MinCapacity; c < 2000; c += 8 {
 		room := len(New(c).buf) - headEnd
-		fixed := offTower + 4*MaxHeight + len("k") // node bytes besides the value, before rounding
+		fixed := offTower + linkSize*MaxHeight + len("k") // node bytes besides the value, before rounding
 		k := []byte("k")
 		if room >= EntrySize(1, 0) {
 			fits := make([]byte, room-fixed)
@@ -458,15 +458,104 @@ func TestHeightDistribution(t *testing.T) {
 	for range n {
 		hist[s.randomHeight()]++
 	}
-	// Expect n*3/4 at height 1, n*3/16 at 2, ...; allow generous slack.
-	want := float64(n) * 3 / 4
-	for h := 1; h <= 4; h++ {
+	// Expect n/2 at height 1, n/4 at 2, ...; allow generous slack.
+	want := float64(n) / 2
+	for h := 1; h <= 6; h++ {
 		if got := float64(hist[h]); got < want*0.9 || got > want*1.1 {
 			t.Fatalf("height %d drawn %v times, want about %v (hist %v)", h, got, want, hist)
 		}
-		want /= 4
+		want /= 2
 	}
 	if hist[0] != 0 {
 		t.Fatal("height 0 drawn")
+	}
+}
+
+func TestCommonPrefix(t *testing.T) {
+	long := bytes.Repeat([]byte("abcdefgh"), 5)
+	for _, tc := range []struct {
+		a, b string
+		want int
+	}{
+		{"", "", 0},
+		{"", "a", 0},
+		{"a", "a", 1},
+		{"a", "b", 0},
+		{"ab", "a", 1},
+		{"user0000001", "user0000002", 10},
+		{"12345678", "12345678", 8},
+		{"123456789", "12345678", 8},
+		{"1234567x9", "123456789", 7},
+		{"12345678abcdefgh1", "12345678abcdefgh2", 16},
+		{string(long), string(long) + "z", len(long)},
+		{string(long[:37]) + "\x00", string(long[:37]) + "\xff", 37},
+	} {
+		if got := commonPrefix([]byte(tc.a), []byte(tc.b)); got != tc.want {
+			t.Errorf("commonPrefix(%q, %q) = %d, want %d", tc.a, tc.b, got, tc.want)
+		}
+		if got := commonPrefix([]byte(tc.b), []byte(tc.a)); got != tc.want {
+			t.Errorf("commonPrefix(%q, %q) = %d, want %d", tc.b, tc.a, got, tc.want)
+		}
+	}
+}
+
+// TestAbbrev checks the promise seekLevel relies on, on every pair of a
+// set of keys with shared prefixes, zero and 0xff bytes and ends: for keys
+// sharing c bytes, differing abbreviations at c order the keys and tell
+// exactly how many bytes they share.
+func TestAbbrev(t *testing.T) {
+	var keys [][]byte
+	for _, k := range []string{"", "a", "a\x00", "a\x00\x00", "a\x01", "ab", "ab\x00", "abc", "abd",
+		"ac", "a\xff", "a\xff\xff", "b", "\x00", "\xff", "user123", "user124", "user1239"} {
+		keys = append(keys, []byte(k))
+	}
+	for _, a := range keys {
+		for _, b := range keys {
+			lcp := commonPrefix(a, b)
+			for c := 0; c <= lcp; c++ {
+				aa, ab := abbrev(a, c), abbrev(b, c)
+				cmp := bytes.Compare(a, b)
+				switch {
+				case aa < ab && cmp >= 0, aa > ab && cmp <= 0:
+					t.Fatalf("%q vs %q at %d: abbreviations %#x, %#x, bytes.Compare %d", a, b, c, aa, ab, cmp)
+				case aa == ab:
+					if lcp < c+2 && !bytes.Equal(a, b) {
+						t.Fatalf("%q vs %q at %d: equal abbreviations %#x, but they share only %d bytes", a, b, c, aa, lcp)
+					}
+				default:
+					shared := c + 1
+					if (aa^ab)>>9 != 0 {
+						shared = c
+					}
+					if shared != lcp {
+						t.Fatalf("%q vs %q at %d: abbreviations %#x, %#x say %d shared bytes, want %d", a, b, c, aa, ab, shared, lcp)
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestLongSharedPrefix adds keys sharing prefixes longer than a link word
+// can record (maxLinkPrefix), in random order, and checks the list.
+func TestLongSharedPrefix(t *testing.T) {
+	r := newRand(t)
+	prefix := bytes.Repeat([]byte{'p'}, maxLinkPrefix+20)
+	s := New(8 << 20)
+	m := &model{}
+	for i := range 200 {
+		k := append([]byte(nil), prefix[:maxLinkPrefix-2+r.IntN(20)]...)
+		k = fmt.Appendf(k, "%d", r.IntN(50))
+		seq := uint64(i + 1)
+		err := s.Add(k, seq, engine.KindSet, valueFor(k, seq))
+		if err != nil {
+			t.Fatal(err)
+		}
+		m.add(entry{string(k), seq, engine.KindSet, string(valueFor(k, seq))})
+	}
+	checkAll(t, s, m)
+	for i := range 50 {
+		k := append(append([]byte(nil), prefix[:maxLinkPrefix-2+r.IntN(20)]...), fmt.Sprint(i)...)
+		checkProbe(t, s, m, string(k), math.MaxUint64)
 	}
 }
