@@ -243,7 +243,7 @@ func TestGetRetriesOnReusedPage(t *testing.T) {
 func TestLargerThanCache(t *testing.T) {
 	fs := vfs.NewMem()
 	opts := testOptions(fs)
-	opts.CacheSize = 64 << 10 // 16 pages
+	opts.CacheSize = 64 << 10 // 12 pages of 4 KiB with their digests
 	n := 20000
 	if testing.Short() {
 		n = 4000
