@@ -49,9 +49,9 @@ const pageWays = 4
 // the moment they Put it.
 //
 // Budget. Each slot is charged blockSize + metaSize + PageEntryOverhead +
-// the size of M, and the table has capacity/charge slots, fixed at
-// NewPageCache (in sets of pageWays slots; a capacity below one charge
-// caches nothing). A slot holds at most one block, of at most blockSize
+// the size of M (see Charge), and the table has capacity/charge slots,
+// fixed at NewPageCache and rounded down to whole sets of four (under
+// four: one set of that many; under one: a cache that caches nothing). A slot holds at most one block, of at most blockSize
 // bytes of capacity (cap, not len: a larger block is refused, since it
 // would pin more than it is charged), so the blocks and metadata held never
 // exceed the capacity. Not charged: the allocator's rounding of entries
@@ -60,7 +60,9 @@ const pageWays = 4
 //
 // Concurrency. All methods are safe for concurrent use. Get makes no
 // shared write except setting an entry's reference bit the first time it
-// is hit after the CLOCK hand passed it; Put takes a mutex. A nil
+// is hit after the CLOCK hand passed it. Put takes one mutex for the
+// whole cache: it follows a read from a file, which costs far more, but
+// a workload of mostly misses serializes on it. A nil
 // *PageCache caches nothing: Get misses, Put does nothing.
 //
 // The cache counts no hits or misses (a shared counter would be a shared
@@ -109,10 +111,10 @@ func NewPageCache[M any](capacity int64, blockSize, metaSize int) (*PageCache[M]
 	if capacity < 0 {
 		return nil, fmt.Errorf("%w: %d bytes", ErrInvalidCapacity, capacity)
 	}
-	if blockSize < 1 || blockSize > maxPageCacheSize {
+	if blockSize < 1 || int64(blockSize) > maxPageCacheSize {
 		return nil, fmt.Errorf("cache: invalid page cache block size %d", blockSize)
 	}
-	if metaSize < 0 || metaSize > maxPageCacheSize {
+	if metaSize < 0 || int64(metaSize) > maxPageCacheSize {
 		return nil, fmt.Errorf("cache: invalid page cache metadata size %d", metaSize)
 	}
 	var m M

@@ -35,7 +35,7 @@ func block(key, version uint64, size int) []byte {
 func TestNewPageCacheErrors(t *testing.T) {
 	for _, tc := range []struct {
 		capacity        int64
-		blockSize, meta int
+		blockSize, meta int64
 		invalidCapacity bool
 		wantErr         bool
 	}{
@@ -48,7 +48,10 @@ func TestNewPageCacheErrors(t *testing.T) {
 		{0, 4096, 0, false, false},
 		{1 << 50, 1 << 40, 1 << 40, false, false}, // the largest sizes: 512 slots
 	} {
-		_, err := NewPageCache[struct{}](tc.capacity, tc.blockSize, tc.meta)
+		if tc.blockSize > math.MaxInt || tc.meta > math.MaxInt {
+			continue // a 32-bit int cannot say it
+		}
+		_, err := NewPageCache[struct{}](tc.capacity, int(tc.blockSize), int(tc.meta))
 		if (err != nil) != tc.wantErr || errors.Is(err, ErrInvalidCapacity) != tc.invalidCapacity {
 			t.Errorf("NewPageCache(%d, %d, %d): %v", tc.capacity, tc.blockSize, tc.meta, err)
 		}
