@@ -80,20 +80,26 @@ func EntrySize(klen, vlen int) int {
 // the arena: they stay valid, and unchanged, as long as the Skiplist is
 // referenced, and must not be modified.
 type Skiplist struct {
+	// Read by every search and Get, written once (height: rarely).
 	buf    []byte
 	base   unsafe.Pointer // &buf[0]
-	used   atomic.Uint64  // arena bytes allocated
 	height atomic.Uint32  // levels in use, 1..MaxHeight
-	rng    atomic.Uint64  // SplitMix64 state for node heights
-	count  atomic.Int64
 
 	// index: open addressing with linear probing; a slot is 0 (empty) or
 	// tag<<32 | node offset, the node being the newest version of its key
 	// whose Add has indexed it. Slots are never emptied.
 	index    []atomic.Uint64
 	hashSeed maphash.Seed
-	keys     atomic.Int64 // slots reserved for distinct keys
 	maxKeys  int64
+
+	// Written by every Add: kept on their own cache line, so that
+	// concurrent Adds do not make the fields above bounce between cores.
+	_     [64]byte
+	used  atomic.Uint64 // arena bytes allocated
+	rng   atomic.Uint64 // SplitMix64 state for node heights
+	count atomic.Int64
+	keys  atomic.Int64 // slots reserved for distinct keys
+	_     [64]byte
 }
 
 // New returns an empty skiplist taking capacity bytes. A capacity below
