@@ -32,7 +32,7 @@ func largeValue(val []byte, i int) {
 // reads a sample back and scans everything, and checks that the process's
 // peak RSS follows the memory budgets, not the data size:
 //
-//	go test -run TestLargeData -lsm.large=10000000 -v -timeout 1h ./backends/lsm/
+//	go test ./backends/lsm/ -run TestLargeData -lsm.large=10000000 -v -timeout 1h
 //
 // TestBoundedMemory is the scaled-down version that runs with the tests.
 func TestLargeData(t *testing.T) {
