@@ -24,7 +24,8 @@ type digest struct {
 	keys   []uint32 // of keys 0, stride, 2*stride, ...
 	offs   []uint16 // with stride 1: offset of each key's cell
 	stride int
-	n      int // keys of the page
+	n      int  // keys of the page
+	leaf   bool // of a leaf page (so that a search need not read the page's header)
 }
 
 // maxDigest bounds the bytes of a digest of a page of ps bytes: six bytes
@@ -72,7 +73,7 @@ func makeDigest(l *page.Layout, p []byte) *digest {
 		return nil
 	}
 	stride := (n + maxDigestKeys(l.PageSize) - 1) / maxDigestKeys(l.PageSize)
-	d := &digest{prefix: bytes.Clone(first[:cp]), keys: make([]uint32, 0, (n+stride-1)/stride), stride: stride, n: n}
+	d := &digest{prefix: bytes.Clone(first[:cp]), keys: make([]uint32, 0, (n+stride-1)/stride), stride: stride, n: n, leaf: leaf}
 	if stride == 1 {
 		d.offs = make([]uint16, n)
 	}

@@ -93,11 +93,18 @@
 // than a few pages, so hot pages were read and verified again on most
 // lookups, and every lookup took a read lock. Hits and misses are counted
 // by the tree, once per operation on striped counters, not by the cache.
-// With each leaf and branch page the cache keeps a digest: the prefix all
-// its keys share and the next four bytes of each key (of every few keys on
-// a large branch) with its cell's offset, so that a search narrows down
-// in a small array of integers and then reads one or two cells, not a
-// cell and a slot of the page at each step.
+// With each branch page the cache keeps a digest: the prefix all its keys
+// share and the next four bytes of each key (of every few keys on a large
+// branch) with its cell's offset, so that a search narrows down in a small
+// array of integers and then reads one or two cells, not a cell and a
+// slot of the page at each step. With each leaf page it keeps an index
+// instead: a small hash table of its keys (sixteen bits of each key's
+// hash and its cell's offset), so that a Get reads one or two entries of
+// the table and the one cell of its key, and a key the leaf does not hold
+// is usually known absent without reading the page. A leaf with a key too
+// long for its cell, or with very many keys, gets a digest instead, and a
+// search for a position in a leaf (iterators, writes) uses the page's
+// slots or its digest.
 //
 // # Writes and durability
 //

@@ -201,7 +201,7 @@ func (s *store) searchPage(p []byte, d *digest, key []byte) (int, bool, error) {
 	lo, hi := d.bounds(key)
 	end := hi
 	found := false
-	leaf := page.IsLeaf(p)
+	leaf := d.leaf
 	for lo < hi {
 		m := int(uint(lo+hi) >> 1)
 		var inline []byte

@@ -65,8 +65,8 @@ type pendingFree struct {
 }
 
 // read returns the verified page ref, of type typ (0: any), from the cache
-// or the file, with its digest if it has one (leaf and branch pages) and
-// its level, counting the hit or miss in st. The returned bytes are shared
+// or the file, with its digest or leaf index if it has one (leaf and
+// branch pages) and its level, counting the hit or miss in st. The returned bytes are shared
 // and must not be modified.
 func (p *pager) read(ref page.Ref, typ page.Type, st *readStat) (pageView, error) {
 	if b, m, ok := p.cache.Get(ref.ID, ref.LSN); ok {
@@ -93,16 +93,17 @@ type pageView struct {
 }
 
 // pageMeta is what the page cache keeps with a page's bytes: its digest
-// and its level.
+// or, for a leaf, its index (see leafIndex), and its level.
 type pageMeta struct {
 	d     *digest
+	ix    leafIndex
 	level int
 }
 
 // newPageCache returns a cache of at most budget bytes of pages of
-// pageSize bytes, each with its digest.
+// pageSize bytes, each with its digest or index.
 func newPageCache(budget int64, pageSize int) (*cache.PageCache[pageMeta], error) {
-	c, err := cache.NewPageCache[pageMeta](budget, pageSize, maxDigest(pageSize))
+	c, err := cache.NewPageCache[pageMeta](budget, pageSize, max(maxDigest(pageSize), maxIndex(pageSize)))
 	if err != nil {
 		return nil, fmt.Errorf("%w: page cache: %v", engine.ErrInvalidOptions, err)
 	}
@@ -116,10 +117,18 @@ func (p *pager) cachePut(id, lsn uint64, v pageView) {
 	p.cache.Put(id, lsn, v.b, v.pageMeta)
 }
 
-// view returns the pageView of the verified page b.
+// view returns the pageView of the verified page b: a leaf gets an index
+// (and then no digest, so that the page costs the cache one or the other)
+// or a digest, a branch a digest.
 func view(l *page.Layout, b []byte) pageView {
 	v := pageView{b: b, pageMeta: pageMeta{level: -1}}
-	if t := page.Type(b[24]); t == page.TypeLeaf || t == page.TypeBranch {
+	switch page.Type(b[24]) {
+	case page.TypeLeaf:
+		v.level = 0
+		if v.ix = makeLeafIndex(l, b); v.ix == nil {
+			v.d = makeDigest(l, b)
+		}
+	case page.TypeBranch:
 		v.d, v.level = makeDigest(l, b), page.Level(b)
 	}
 	return v

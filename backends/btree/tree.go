@@ -12,18 +12,25 @@ import (
 // that it is a node of that level. It also returns the page's digest, if
 // it has one.
 func (s *store) readNode(ref page.Ref, level int, st *readStat) ([]byte, *digest, error) {
+	v, err := s.readView(ref, level, st)
+	return v.b, v.d, err
+}
+
+// readView is readNode returning the page's whole view (with its leaf
+// index, if it has one).
+func (s *store) readView(ref page.Ref, level int, st *readStat) (pageView, error) {
 	typ := page.TypeBranch
 	if level == 0 {
 		typ = page.TypeLeaf
 	}
 	v, err := s.pg.read(ref, typ, st)
 	if err != nil {
-		return nil, nil, err
+		return pageView{}, err
 	}
 	if v.level != level {
-		return nil, nil, engine.Corruptf(s.pg.l.File, s.pg.l.Offset(ref.ID), "page %d: level %d where level %d was expected", ref.ID, v.level, level)
+		return pageView{}, engine.Corruptf(s.pg.l.File, s.pg.l.Offset(ref.ID), "page %d: level %d where level %d was expected", ref.ID, v.level, level)
 	}
-	return v.b, v.d, nil
+	return v, nil
 }
 
 // appendValue appends a value (inline bytes, or the overflow data ref of
@@ -65,10 +72,20 @@ func (s *store) get(v *version, key, dst []byte, st *readStat) ([]byte, error) {
 			}
 			p, big, kids = n.p, n.big, &n.kids
 		} else {
-			var err error
-			if p, d, err = s.readNode(c.ref, level, st); err != nil {
+			v, err := s.readView(c.ref, level, st)
+			if err != nil {
 				return dst, err
 			}
+			if v.ix != nil {
+				// A leaf with an index: one probe, one cell.
+				off := v.ix.find(&s.pg.l, v.b, key)
+				if off == 0 {
+					return dst, engine.ErrNotFound
+				}
+				cell := s.pg.l.LeafCellAt(v.b, off)
+				return s.appendValue(dst, cell.Value, cell.ValueLen, cell.ValueRef, nil)
+			}
+			p, d = v.b, v.d
 		}
 		if level == 0 {
 			var i int
