@@ -28,7 +28,7 @@ func largeValue(val []byte, i int) {
 
 // TestLargeData is the large-data check, run by hand: it loads
 // -lsm.large records of 100-byte values (YCSB keys) with the default
-// 64 MiB cache and 32 MiB memtables on the operating system's file system,
+// 64 MiB cache and the default memtable size on the operating system's file system,
 // reads a sample back and scans everything, and checks that the process's
 // peak RSS follows the memory budgets, not the data size:
 //
