@@ -93,20 +93,29 @@ func Open(dir string, opts *engine.Options) (*DB, error) {
 		lock.Close()
 		return nil, err
 	}
-	if !db.readOnly && st.ckptInterval > 0 {
+	if !db.readOnly && (st.ckptInterval > 0 || st.idleCkpt > 0) {
 		db.bg.Add(1)
-		go db.checkpointTimer(st.ckptInterval)
+		go db.checkpointTimer(st.ckptInterval, st.idleCkpt)
 	}
 	return db, nil
 }
 
-// checkpointTimer starts a checkpoint when dirty data has waited
-// interval since the last one ended. A failure is kept (sticky, or as
-// delErr) and reported by the next write, Flush or Close.
-func (db *DB) checkpointTimer(interval time.Duration) {
+// checkpointTimer starts a checkpoint when dirty data has waited interval
+// since the last checkpoint ended, or when no write came for idle (0:
+// that trigger is off). A failure is kept (sticky, or as delErr) and
+// reported by the next write, Flush or Close.
+func (db *DB) checkpointTimer(interval, idle time.Duration) {
 	defer db.bg.Done()
-	t := time.NewTicker(max(interval/4, time.Millisecond))
+	tick := interval / 4
+	if idle > 0 && (tick == 0 || idle/4 < tick) {
+		tick = idle / 4
+	}
+	t := time.NewTicker(max(tick, time.Millisecond))
 	defer t.Stop()
+	// Writes (and checkpoints) advance s.gen: quietSince is when the
+	// timer last saw it move.
+	var gen uint64
+	quietSince := time.Now()
 	for {
 		select {
 		case <-db.stop:
@@ -115,7 +124,12 @@ func (db *DB) checkpointTimer(interval time.Duration) {
 		}
 		s := db.s
 		s.mu.Lock()
-		if !db.closed.Load() && s.failed == nil && s.flight == nil && time.Since(db.lastCkpt) >= interval && s.needsCheckpoint() {
+		if s.gen != gen {
+			gen, quietSince = s.gen, time.Now()
+		}
+		due := interval > 0 && time.Since(db.lastCkpt) >= interval
+		quiet := idle > 0 && time.Since(quietSince) >= idle
+		if !db.closed.Load() && s.failed == nil && s.flight == nil && (due || quiet) && s.needsCheckpoint() {
 			_ = db.startCheckpointLocked() // kept in s.failed
 		}
 		s.mu.Unlock()

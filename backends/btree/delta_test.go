@@ -25,6 +25,7 @@ func TestDeltaLeaves(t *testing.T) {
 	opts := testOptions(fs)
 	opts.MemTableSize = 64 << 20 // no checkpoint but the ones asked for
 	opts.Extra[OptCheckpointInterval] = "0"
+	opts.Extra[OptIdleCheckpoint] = "0"
 	db := mustOpen(t, "db", opts)
 	defer func() {
 		if db != nil {

@@ -118,8 +118,11 @@
 //
 // # Checkpoints
 //
-// A checkpoint starts when the dirty bytes pass Options.MemTableSize
-// (and on a timer, Flush and Close). Under the writer mutex it rotates
+// A checkpoint starts when the dirty bytes pass Options.MemTableSize,
+// when dirty data has waited "btree.checkpoint_interval" (default 60s),
+// when writes have paused for "btree.idle_checkpoint" (default 1s: after
+// a load, reads then search clean, cached pages with their digests and
+// indexes rather than dirty nodes and deltas), and on Flush and Close. Under the writer mutex it rotates
 // the WAL (records so far are in segments below the new one) and takes
 // the current version; then, in the background, it writes every dirty
 // node of that version (and every pending overflow run) to newly

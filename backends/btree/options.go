@@ -22,22 +22,33 @@ const (
 	// Default 60s. It bounds how much WAL recovery may have to replay
 	// under a light write load.
 	OptCheckpointInterval = "btree.checkpoint_interval"
+	// OptIdleCheckpoint is how long writes must pause before the dirty
+	// data is checkpointed, as a Go duration; "0" turns the idle trigger
+	// off. Default 1s. After a burst of writes (a load), reads then
+	// search clean pages, with the page cache's digests and leaf
+	// indexes, instead of dirty nodes and deltas; a steady write load
+	// never pauses that long and is not affected.
+	OptIdleCheckpoint = "btree.idle_checkpoint"
 )
 
 // DefaultCheckpointInterval is the default of OptCheckpointInterval.
 const DefaultCheckpointInterval = time.Minute
 
+// DefaultIdleCheckpoint is the default of OptIdleCheckpoint.
+const DefaultIdleCheckpoint = time.Second
+
 // settings are the btree-specific options parsed from Extra.
 type settings struct {
 	pageSize     int // 0: the file's, or the default for a new file
 	ckptInterval time.Duration
+	idleCkpt     time.Duration
 }
 
 // parseSettings reads the "btree." entries of extra. An unknown name under
 // the prefix or a bad value is an error wrapping engine.ErrInvalidOptions;
 // other backends' entries are ignored.
 func parseSettings(extra map[string]string) (settings, error) {
-	st := settings{ckptInterval: DefaultCheckpointInterval}
+	st := settings{ckptInterval: DefaultCheckpointInterval, idleCkpt: DefaultIdleCheckpoint}
 	for k, v := range extra {
 		if !strings.HasPrefix(k, "btree.") {
 			continue
@@ -49,14 +60,18 @@ func parseSettings(extra map[string]string) (settings, error) {
 				return st, fmt.Errorf("%w: %s=%q: want a power of two in [%d, %d]", engine.ErrInvalidOptions, k, v, page.MinPageSize, page.MaxPageSize)
 			}
 			st.pageSize = n
-		case OptCheckpointInterval:
+		case OptCheckpointInterval, OptIdleCheckpoint:
 			d, err := time.ParseDuration(v)
 			if err != nil || d < 0 {
 				return st, fmt.Errorf("%w: %s=%q: want a duration >= 0 such as \"30s\"", engine.ErrInvalidOptions, k, v)
 			}
-			st.ckptInterval = d
+			if k == OptCheckpointInterval {
+				st.ckptInterval = d
+			} else {
+				st.idleCkpt = d
+			}
 		default:
-			return st, fmt.Errorf("%w: unknown btree setting %q (known: %s, %s)", engine.ErrInvalidOptions, k, OptPageSize, OptCheckpointInterval)
+			return st, fmt.Errorf("%w: unknown btree setting %q (known: %s, %s, %s)", engine.ErrInvalidOptions, k, OptPageSize, OptCheckpointInterval, OptIdleCheckpoint)
 		}
 	}
 	return st, nil

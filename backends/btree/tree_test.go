@@ -56,6 +56,10 @@ func TestParseSettings(t *testing.T) {
 		{map[string]string{OptCheckpointInterval: "250ms"}, 0, true},
 		{map[string]string{OptCheckpointInterval: "0"}, 0, true},
 		{map[string]string{OptCheckpointInterval: "-1s"}, 0, false},
+		{map[string]string{OptIdleCheckpoint: "2s"}, 0, true},
+		{map[string]string{OptIdleCheckpoint: "0"}, 0, true},
+		{map[string]string{OptIdleCheckpoint: "-1ms"}, 0, false},
+		{map[string]string{OptIdleCheckpoint: "soon"}, 0, false},
 		{map[string]string{OptCheckpointInterval: "soon"}, 0, false},
 	} {
 		st, err := parseSettings(tc.extra)
@@ -84,6 +88,46 @@ func TestCheckpointTimer(t *testing.T) {
 	}
 	if db.Metrics().Extra["btree.dirty_bytes"] != 0 {
 		t.Fatal("dirty bytes left after the timed checkpoint")
+	}
+}
+
+// TestIdleCheckpoint checks that dirty data gets a checkpoint once writes
+// pause for the idle time, with the interval trigger off, and that
+// neither trigger runs when both are off.
+func TestIdleCheckpoint(t *testing.T) {
+	for _, idle := range []string{"20ms", "0"} {
+		fs := vfs.NewMem()
+		opts := testOptions(fs)
+		opts.MemTableSize = 64 << 20 // no checkpoint on size
+		opts.Extra[OptCheckpointInterval] = "0"
+		opts.Extra[OptIdleCheckpoint] = idle
+		db := mustOpen(t, "db", opts)
+		for i := 0; i < 100; i++ {
+			must(t, "Set", db.Set(fmt.Appendf(nil, "k%03d", i), []byte("v"), engine.NoSync))
+		}
+		if idle == "0" {
+			time.Sleep(100 * time.Millisecond)
+			if n := db.Metrics().Extra["btree.checkpoints"]; n != 0 {
+				t.Errorf("idle trigger off: %v checkpoints", n)
+			}
+			must(t, "Close", db.Close())
+			continue
+		}
+		// Wait (without a time limit of our own: the test binary's
+		// timeout applies) until the timer has checkpointed.
+		for db.Metrics().Extra["btree.checkpoints"] == 0 {
+			time.Sleep(5 * time.Millisecond)
+		}
+		if db.Metrics().Extra["btree.dirty_bytes"] != 0 {
+			t.Error("dirty bytes left after the idle checkpoint")
+		}
+		for i := 0; i < 100; i++ {
+			v, err := db.Get(fmt.Appendf(nil, "k%03d", i), nil)
+			if err != nil || string(v) != "v" {
+				t.Fatalf("Get k%03d after the idle checkpoint: %q, %v", i, v, err)
+			}
+		}
+		must(t, "Close", db.Close())
 	}
 }
 
