@@ -108,10 +108,10 @@ func TestLeafIndexEligibility(t *testing.T) {
 	} {
 		p := leaf(tc.n, tc.long)
 		v := view(&l, p)
-		if got := v.ix != nil; got != tc.index {
+		if got := v.index() != nil; got != tc.index {
 			t.Errorf("%d keys (long %v): index %v, want %v", tc.n, tc.long, got, tc.index)
 		}
-		if v.ix != nil && v.d != nil {
+		if v.index() != nil && v.digest() != nil {
 			t.Errorf("%d keys: both an index and a digest", tc.n)
 		}
 		if v.level != 0 {

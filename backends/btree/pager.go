@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"sync/atomic"
+	"unsafe"
 
 	"github.com/lightningdb/lightning/backends/btree/internal/page"
 	"github.com/lightningdb/lightning/engine"
@@ -84,20 +85,48 @@ func (p *pager) read(ref page.Ref, typ page.Type, st *readStat) (pageView, error
 }
 
 // pageView is a verified page as readers use it: its bytes, its digest
-// (nil: none) and its level (-1 unless a leaf or branch page). Its bytes
-// may be shared with the page cache and other readers: nobody modifies
-// them.
+// or leaf index (see pageMeta) and its level (-1 unless a leaf or branch
+// page). Its bytes may be shared with the page cache and other readers:
+// nobody modifies them.
 type pageView struct {
 	b []byte
 	pageMeta
 }
 
 // pageMeta is what the page cache keeps with a page's bytes: its digest
-// or, for a leaf, its index (see leafIndex), and its level.
+// or, for a leaf, its index (see leafIndex), and its level. It is two
+// words, so that a cache entry (its key, version, block and this) fits
+// one 64-byte cache line and a lookup returns it in registers: aux points
+// to the digest, or to the first entry of the index when ixLen > 0.
 type pageMeta struct {
-	d     *digest
-	ix    leafIndex
-	level int
+	aux   unsafe.Pointer // *digest (nil: none), or &index[0]
+	ixLen uint32         // entries of the index; 0: aux is a digest
+	level int32
+}
+
+// metaOf returns the pageMeta of a page of level with digest d or index
+// ix (at most one of them non-nil).
+func metaOf(level int, d *digest, ix leafIndex) pageMeta {
+	if len(ix) > 0 {
+		return pageMeta{aux: unsafe.Pointer(&ix[0]), ixLen: uint32(len(ix)), level: int32(level)}
+	}
+	return pageMeta{aux: unsafe.Pointer(d), level: int32(level)}
+}
+
+// digest returns the page's digest, nil if it has none.
+func (m pageMeta) digest() *digest {
+	if m.ixLen != 0 {
+		return nil
+	}
+	return (*digest)(m.aux)
+}
+
+// index returns the leaf page's index, nil if it has none.
+func (m pageMeta) index() leafIndex {
+	if m.ixLen == 0 {
+		return nil
+	}
+	return unsafe.Slice((*uint32)(m.aux), m.ixLen)
 }
 
 // newPageCache returns a cache of at most budget bytes of pages of
@@ -121,17 +150,16 @@ func (p *pager) cachePut(id, lsn uint64, v pageView) {
 // (and then no digest, so that the page costs the cache one or the other)
 // or a digest, a branch a digest.
 func view(l *page.Layout, b []byte) pageView {
-	v := pageView{b: b, pageMeta: pageMeta{level: -1}}
 	switch page.Type(b[24]) {
 	case page.TypeLeaf:
-		v.level = 0
-		if v.ix = makeLeafIndex(l, b); v.ix == nil {
-			v.d = makeDigest(l, b)
+		if ix := makeLeafIndex(l, b); ix != nil {
+			return pageView{b: b, pageMeta: metaOf(0, nil, ix)}
 		}
+		return pageView{b: b, pageMeta: metaOf(0, makeDigest(l, b), nil)}
 	case page.TypeBranch:
-		v.d, v.level = makeDigest(l, b), page.Level(b)
+		return pageView{b: b, pageMeta: metaOf(page.Level(b), makeDigest(l, b), nil)}
 	}
-	return v
+	return pageView{b: b, pageMeta: pageMeta{level: -1}}
 }
 
 // readUncached reads and verifies page ref from the file into a new

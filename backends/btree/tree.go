@@ -13,7 +13,7 @@ import (
 // it has one.
 func (s *store) readNode(ref page.Ref, level int, st *readStat) ([]byte, *digest, error) {
 	v, err := s.readView(ref, level, st)
-	return v.b, v.d, err
+	return v.b, v.digest(), err
 }
 
 // readView is readNode returning the page's whole view (with its leaf
@@ -27,7 +27,7 @@ func (s *store) readView(ref page.Ref, level int, st *readStat) (pageView, error
 	if err != nil {
 		return pageView{}, err
 	}
-	if v.level != level {
+	if int(v.level) != level {
 		return pageView{}, engine.Corruptf(s.pg.l.File, s.pg.l.Offset(ref.ID), "page %d: level %d where level %d was expected", ref.ID, v.level, level)
 	}
 	return v, nil
@@ -72,20 +72,29 @@ func (s *store) get(v *version, key, dst []byte, st *readStat) ([]byte, error) {
 			}
 			p, big, kids = n.p, n.big, &n.kids
 		} else {
-			v, err := s.readView(c.ref, level, st)
-			if err != nil {
-				return dst, err
+			// A cached page of the right level: read in place (the
+			// common case, without readView's copies); otherwise
+			// readView reads it or reports it.
+			var v pageView
+			if b, m, ok := s.pg.cache.Get(c.ref.ID, c.ref.LSN); ok && int(m.level) == level {
+				st.hits++
+				v.b, v.pageMeta = b, m
+			} else {
+				var err error
+				if v, err = s.readView(c.ref, level, st); err != nil {
+					return dst, err
+				}
 			}
-			if v.ix != nil {
+			if ix := v.index(); ix != nil {
 				// A leaf with an index: one probe, one cell.
-				off := v.ix.find(&s.pg.l, v.b, key)
+				off := ix.find(&s.pg.l, v.b, key)
 				if off == 0 {
 					return dst, engine.ErrNotFound
 				}
 				cell := s.pg.l.LeafCellAt(v.b, off)
 				return s.appendValue(dst, cell.Value, cell.ValueLen, cell.ValueRef, nil)
 			}
-			p, d = v.b, v.d
+			p, d = v.b, v.digest()
 		}
 		if level == 0 {
 			var i int
