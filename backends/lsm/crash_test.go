@@ -59,7 +59,9 @@ func TestCrashEverywhere(t *testing.T) {
 	mem := vfs.NewMem()
 	cl := &cloner{mem: mem, every: every}
 	fs := errorfs.Wrap(mem, cl)
-	extra := map[string]string{"lsm.manifest_size": "512"}
+	// Odd seeds write tables through the block pipeline.
+	extra := map[string]string{"lsm.manifest_size": "512", "lsm.block_workers": fmt.Sprint(seed % 2 * 2)}
+	t.Logf("lsm.block_workers=%s", extra["lsm.block_workers"])
 	d := mustOpen(t, "db", smallOptions(t, fs, extra))
 	var history []op
 	cl.on.Store(true)

@@ -355,6 +355,7 @@ func (d *DB) initTables() error {
 		RestartInterval:  d.set.RestartInterval,
 		FilterBitsPerKey: bits,
 		Checksum:         kind,
+		BlockWorkers:     d.set.BlockWorkers,
 	}
 	d.tc = newTableCache(d.fs, d.dir, d.set.MaxOpenFiles, sstable.ReaderOptions{
 		Cache: d.bcache, PinIndex: d.set.PinIndex, Stats: d.rstats,

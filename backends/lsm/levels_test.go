@@ -49,7 +49,9 @@ func TestLevels(t *testing.T) {
 		n = 3000
 	}
 	fs := vfs.NewMem()
-	o := smallOptions(t, fs, nil)
+	// Every table goes through the block pipeline (lsm.block_workers):
+	// the inline path is what every other test uses.
+	o := smallOptions(t, fs, map[string]string{"lsm.block_workers": "2"})
 	d := mustOpen(t, "db", o)
 	m := model{}
 	deepest := 0

@@ -45,6 +45,15 @@ type Settings struct {
 	GrandparentOverlap int
 	// BlockSize is the target size of a data block, in bytes. Default 4096.
 	BlockSize int
+	// BlockWorkers is the number of goroutines that compress and checksum
+	// the data blocks of each table a flush or compaction writes (the
+	// engine/checksum Pipeline), while the writer builds the next blocks.
+	// 0 (the default) does it inline: on the 2-core reference machine,
+	// where writers, a flush and a compaction already keep both cores
+	// busy, the pipeline measured no faster (sstable BenchmarkWriter,
+	// zstd: same wall time, more CPU). Worth trying with idle cores and an
+	// expensive codec. At most 64.
+	BlockWorkers int
 	// RestartInterval is the number of keys between restart points in data
 	// blocks: a point read decodes on average half of an interval after a
 	// binary search over the restart points, so short intervals make
@@ -161,6 +170,7 @@ func parseSize(v string) (int64, error) {
 // settings lists every LSM setting with its default, in name order.
 var settings = []setting{
 	intSetting("block_size", 4096, 256, 1<<20, func(s *Settings) *int { return &s.BlockSize }),
+	intSetting("block_workers", 0, 0, 64, func(s *Settings) *int { return &s.BlockWorkers }),
 	intSetting("compaction_concurrency", 1, 1, 64, func(s *Settings) *int { return &s.CompactionConcurrency }),
 	{"compression_per_level", "", func(s *Settings, v string) error {
 		s.CompressionPerLevel = nil

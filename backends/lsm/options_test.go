@@ -13,7 +13,7 @@ import (
 
 // TestDefaultSettings pins the defaults (a change must be deliberate).
 func TestDefaultSettings(t *testing.T) {
-	want := "block_size=4096 compaction_concurrency=1 compression_per_level= filter_bits=10 grandparent_overlap=10 index_budget=-1 l0_compaction_trigger=4 l0_stop_writes_trigger=12 " +
+	want := "block_size=4096 block_workers=0 compaction_concurrency=1 compression_per_level= filter_bits=10 grandparent_overlap=10 index_budget=-1 l0_compaction_trigger=4 l0_stop_writes_trigger=12 " +
 		"l1_size=67108864 level_ratio=10 manifest_size=4194304 max_immutable_memtables=2 max_open_files=1000 " +
 		"pin_index=false rate_limit_bytes_per_sec=0 read_compaction_interval=1s restart_interval=4 row_cache_size=-1 row_cache_max_entry=256 target_file_size=8388608"
 	var got []string
@@ -42,6 +42,8 @@ func TestParseSettings(t *testing.T) {
 		{map[string]string{"lsm.l1_size": "2MiB"}, func(s Settings) bool { return s.L1Size == 2<<20 }, ""},
 		{map[string]string{"lsm.target_file_size": " 3KiB "}, func(s Settings) bool { return s.TargetFileSize == 3<<10 }, ""},
 		{map[string]string{"lsm.pin_index": "true"}, func(s Settings) bool { return s.PinIndex }, ""},
+		{map[string]string{"lsm.block_workers": "3"}, func(s Settings) bool { return s.BlockWorkers == 3 }, ""},
+		{map[string]string{"lsm.block_workers": "65"}, nil, "must be in [0, 64]"},
 		{map[string]string{"lsm.filter_bits": "0"}, func(s Settings) bool { return s.FilterBits == 0 }, ""},
 		{map[string]string{"lsm.rate_limit_bytes_per_sec": "1GiB"}, func(s Settings) bool { return s.RateLimit == 1<<30 }, ""},
 		{map[string]string{"lsm.read_compaction_interval": "250ms"}, func(s Settings) bool { return s.ReadCompactionInterval == 250*time.Millisecond }, ""},

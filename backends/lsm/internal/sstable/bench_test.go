@@ -125,13 +125,17 @@ func BenchmarkWriter(b *testing.B) {
 		raw += int64(e.key.Size() + len(e.value))
 	}
 	for _, codec := range []compress.Codec{compress.None, compress.Snappy, compress.Zstd} {
-		b.Run(codec.String(), func(b *testing.B) {
-			b.SetBytes(raw)
-			for b.Loop() {
-				fs := vfs.NewMem()
-				writeTable(b, fs, "w.sst", es, WriterOptions{Compression: codec})
-			}
-		})
+		for _, workers := range []int{0, 2} {
+			b.Run(fmt.Sprintf("%s/workers=%d", codec, workers), func(b *testing.B) {
+				b.SetBytes(raw)
+				cpu := cpuTime()
+				for b.Loop() {
+					fs := vfs.NewMem()
+					writeTable(b, fs, "w.sst", es, WriterOptions{Compression: codec, BlockWorkers: workers})
+				}
+				reportCPU(b, cpu)
+			})
+		}
 	}
 }
 

@@ -46,13 +46,16 @@
 //   - Values returned by Get and Iter.Value alias decoded blocks, which are
 //     immutable and never reused, so they stay valid as long as they are
 //     referenced; callers must not modify them.
-//   - The Writer compresses and checksums each block in the caller's
-//     goroutine, with engine/compress and engine/checksum's trailer. A
-//     variant that ran them on engine/checksum's Pipeline workers wrote the
-//     same bytes but was not faster on this project's 2-core machine under
-//     load (zstd about 10-15% slower, none and snappy within the noise), so
-//     it was not kept; a flush or compaction already runs beside the
-//     foreground writers.
+//   - The Writer compresses and checksums each block with engine/compress
+//     and engine/checksum's trailer: in the caller's goroutine by default,
+//     or, with WriterOptions.BlockWorkers > 0, data blocks on the workers
+//     of an engine/checksum Pipeline while Add builds the next ones (the
+//     pipeline's sink records each block's index entry, in order). Both
+//     paths write the same bytes (TestBlockWorkersSameBytes). The inline
+//     path is the lsm's default (lsm.block_workers=0): on this project's
+//     2-core machine, where a flush or compaction already runs beside the
+//     foreground writers, the pipeline was not faster (BenchmarkWriter:
+//     zstd the same wall time for more CPU, snappy slower).
 //
 // # File layout (format version 1, frozen)
 //

@@ -2,8 +2,10 @@ package sstable
 
 import (
 	"bufio"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/lightningdb/lightning/backends/lsm/internal/base"
@@ -75,6 +77,13 @@ type WriterOptions struct {
 	FileNum uint64
 	// CreationTime is recorded in the properties. Default: time.Now().
 	CreationTime time.Time
+	// BlockWorkers, when > 0, compresses and checksums data blocks on that
+	// many goroutines of an engine/checksum Pipeline while Add goes on
+	// building the next blocks; blocks are written in order, and the file
+	// is byte-for-byte the one the inline path (0, the default) writes.
+	// It pays when cores are idle; on a machine whose cores are busy with
+	// writers and other compactions it only adds hand-offs. At most 64.
+	BlockWorkers int
 }
 
 // prepare fills defaults and validates; errors wrap
@@ -109,6 +118,8 @@ func (o WriterOptions) prepare() (WriterOptions, error) {
 		return bad("Checksum", o.Checksum, "unknown checksum kind")
 	case o.Compressor == nil && !o.Compression.Valid():
 		return bad("Compression", o.Compression, "unknown codec")
+	case o.BlockWorkers < 0 || o.BlockWorkers > 64:
+		return bad("BlockWorkers", o.BlockWorkers, "must be in [0, 64]")
 	}
 	return o, nil
 }
@@ -158,6 +169,16 @@ type Writer struct {
 	props Properties
 	err   error
 	done  bool
+
+	// With BlockWorkers > 0, data blocks go through pipe. Its sink (on
+	// the pipeline's goroutine) owns index, sinkBuf and the data-block
+	// counts in props until pipe is flushed; Add reads only the estimates
+	// below, kept on its own side.
+	pipe      *checksum.Pipeline
+	sinkBuf   []byte
+	rawQueued uint64 // raw bytes of blocks submitted
+	rawDone   atomic.Uint64
+	indexEst  uint64 // bytes the index entries of submitted blocks take, about
 }
 
 // errWriterDone is returned by Add, Close and Abort after Close or Abort.
@@ -206,7 +227,33 @@ func NewWriter(f vfs.File, name string, opts WriterOptions) *Writer {
 	if w.filter != nil {
 		w.props.FilterBitsPerKey = o.FilterBitsPerKey
 	}
+	if o.BlockWorkers > 0 {
+		process, err := checksum.NewBlockProcessor(o.Checksum, w.comp)
+		if err == nil {
+			w.pipe, err = checksum.NewPipeline(checksum.PipelineOptions{
+				Workers: o.BlockWorkers,
+				Process: process,
+				Writer:  w.bw,
+				Sink:    w.sink,
+			})
+		}
+		if err != nil {
+			w.err = err
+		}
+	}
 	return w
+}
+
+// sink records the index entry of a data block the pipeline wrote; the
+// block's tag is its separator key. It runs on the pipeline's goroutine.
+func (w *Writer) sink(b *checksum.Block) error {
+	h := handle{offset: uint64(b.Offset), length: uint64(len(b.Out))}
+	w.sinkBuf = appendHandle(w.sinkBuf[:0], h)
+	w.index.add(b.Tag.([]byte), w.sinkBuf)
+	w.props.DataBlocks++
+	w.props.DataBytes += h.length
+	w.rawDone.Add(uint64(len(b.Raw)))
+	return nil
 }
 
 // Errors of Add.
@@ -285,6 +332,17 @@ func (w *Writer) fail(err error) error {
 // flushBlock writes the current data block and its index entry. next is
 // the first key of the next block, or nil after the last one.
 func (w *Writer) flushBlock(next []byte) error {
+	if w.pipe != nil {
+		raw := w.data.finish()
+		sep := appendSeparator(nil, w.lastKey, next)
+		if err := w.pipe.Submit(raw, sep); err != nil {
+			return w.fail(fmt.Errorf("sstable: write %s: %w", w.name, err))
+		}
+		w.rawQueued += uint64(len(raw))
+		w.indexEst += uint64(len(sep)) + 2*binary.MaxVarintLen64
+		w.data.reset()
+		return nil
+	}
 	h, err := w.writeBlock(w.data.finish(), true)
 	if err != nil {
 		return err
@@ -324,6 +382,16 @@ func (w *Writer) writeBlock(raw []byte, compressed bool) (handle, error) {
 // called now: the bytes written plus the pending data block, index and
 // filter. A compaction cuts its output at a target size with it.
 func (w *Writer) EstimatedSize() uint64 {
+	if w.pipe != nil {
+		// Written bytes, plus the raw size of blocks still in flight (an
+		// overestimate by what compressing them will save), plus the
+		// index entries of every block submitted.
+		n := uint64(w.pipe.Offset()) + w.rawQueued - w.rawDone.Load() + uint64(w.data.size()) + w.indexEst + FooterLen + 512
+		if w.filter != nil {
+			n += uint64(w.filter.EstimatedSize())
+		}
+		return n
+	}
 	n := w.offset + uint64(w.data.size()) + uint64(w.index.size()) + FooterLen + 512
 	if w.filter != nil {
 		n += uint64(w.filter.EstimatedSize())
@@ -345,6 +413,7 @@ func (w *Writer) Close() (Meta, error) {
 	}
 	meta, err := w.finish()
 	w.done = true
+	w.closePipe()
 	if w.own {
 		w.comp.Close()
 	}
@@ -364,10 +433,20 @@ func (w *Writer) Abort() error {
 		return errWriterDone
 	}
 	w.done = true
+	w.closePipe()
 	if w.own {
 		w.comp.Close()
 	}
 	return w.f.Close()
+}
+
+// closePipe stops the pipeline's goroutines, if any (its error, if it
+// matters, was returned by finish).
+func (w *Writer) closePipe() {
+	if w.pipe != nil {
+		w.pipe.Close()
+		w.pipe = nil
+	}
 }
 
 func (w *Writer) finish() (Meta, error) {
@@ -379,6 +458,15 @@ func (w *Writer) finish() (Meta, error) {
 	}
 	if err := w.flushBlock(nil); err != nil {
 		return Meta{}, err
+	}
+	if w.pipe != nil {
+		// Every data block is written and indexed: the writer's own
+		// writes go on after them.
+		if err := w.pipe.Close(); err != nil {
+			return Meta{}, w.fail(fmt.Errorf("sstable: write %s: %w", w.name, err))
+		}
+		w.offset = uint64(w.pipe.Offset())
+		w.pipe = nil
 	}
 	p := &w.props
 	lk, _ := base.Decode(w.lastKey) // validated by Add
