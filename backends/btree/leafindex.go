@@ -25,8 +25,19 @@ import (
 type leafIndex []uint32
 
 // maxIndexKeys is the number of keys of a leaf page of ps bytes that gets
-// an index at most.
-func maxIndexKeys(ps int) int { return ps / 64 }
+// an index at most: the most whose index fits in maxDigest(ps) bytes, so
+// that a page's index costs the cache no more than a digest would.
+func maxIndexKeys(ps int) int {
+	t := 1 << (bits.Len(uint(maxDigest(ps)/4)) - 1) // entries: a power of two
+	n := (t - 1) * 4 / 5
+	for n+1+(n+1)/4 < t {
+		n++
+	}
+	for n+n/4 >= t {
+		n--
+	}
+	return n
+}
 
 // maxIndex bounds the bytes of the index of a leaf page of ps bytes.
 func maxIndex(ps int) int { return 4 * indexSize(maxIndexKeys(ps)) }

@@ -120,6 +120,18 @@ func TestLeafIndexEligibility(t *testing.T) {
 	}
 }
 
+// TestMaxIndexKeys: the largest index fits the digest budget, and one
+// more key would not.
+func TestMaxIndexKeys(t *testing.T) {
+	for _, ps := range []int{4096, 8192, 16384, 32768, 65536} {
+		n := maxIndexKeys(ps)
+		if n < 8 || maxIndex(ps) > maxDigest(ps) || 4*indexSize(n+1) <= maxDigest(ps) {
+			t.Errorf("page size %d: %d keys, index of %d bytes, %d bytes with one more key; digest budget %d",
+				ps, n, maxIndex(ps), 4*indexSize(n+1), maxDigest(ps))
+		}
+	}
+}
+
 // TestKeyHash pins that keyHash spreads keys differing in one byte, at
 // any position, over the bits the index uses (the low bits pick the
 // first entry, the top sixteen are the stored hash bits).

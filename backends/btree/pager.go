@@ -132,7 +132,7 @@ func (m pageMeta) index() leafIndex {
 // newPageCache returns a cache of at most budget bytes of pages of
 // pageSize bytes, each with its digest or index.
 func newPageCache(budget int64, pageSize int) (*cache.PageCache[pageMeta], error) {
-	c, err := cache.NewPageCache[pageMeta](budget, pageSize, max(maxDigest(pageSize), maxIndex(pageSize)))
+	c, err := cache.NewPageCache[pageMeta](budget, pageSize, maxDigest(pageSize)) // an index is no larger (maxIndexKeys)
 	if err != nil {
 		return nil, fmt.Errorf("%w: page cache: %v", engine.ErrInvalidOptions, err)
 	}
