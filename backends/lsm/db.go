@@ -106,12 +106,14 @@ func init() {
 // engine.Options.MemTableSize is zero: 8 MiB, not the engine-wide 32 MiB
 // (the B+tree's dirty-page budget). An insert into the skiplist costs a
 // cache miss per level it visits, so a memtable that stays within the
-// CPU's caches takes writes much faster (on the 2-core reference machine,
-// loading 1M records: about 490K writes/s with 8 MiB against 340K with 32
-// MiB); more, smaller flushes cost little, as level 0 is compacted in
-// batches of lsm.l0_compaction_trigger files, and read-triggered
-// compactions (lsm.read_compaction_interval) clear level 0 for
-// read-mostly phases.
+// CPU's caches takes writes faster. On the 2-core reference machine,
+// loading 1M records of 100 bytes with 2 threads (lbench target-writes,
+// 3 interleaved runs each) measured a median of 482K writes/s with 8 MiB
+// against 412K with 32 MiB; workload C read right after such a load ran
+// at 960K against 846K reads/s (one run each). More, smaller flushes cost
+// little: level 0 is compacted in batches of lsm.l0_compaction_trigger
+// files, and read-triggered compactions (lsm.read_compaction_interval)
+// clear it for read-mostly phases.
 const DefaultMemTableSize = 8 << 20
 
 // FillDefaults sets the lsm's own defaults in o where o leaves them zero
