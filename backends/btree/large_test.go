@@ -44,7 +44,7 @@ var largeRecords = flag.Int("btree.large", 0,
 // The default run is scaled down (1M records, 8 MiB cache, 4 MiB dirty
 // budget: the data is over ten times the budgets). The run is
 //
-//	go test -run '^TestLargeData$' -v -timeout 2h -btree.large=10000000 ./backends/btree
+//	go test ./backends/btree -run '^TestLargeData$' -v -timeout 2h -btree.large=10000000
 //
 // (64 MiB cache, 32 MiB dirty budget); it is too slow for CI. Measured on
 // a shared 2-core VM: 10M records loaded in 12.6 s (800K/s, 1.15 GiB
