@@ -17,7 +17,7 @@ func TestReadTriggeredCompaction(t *testing.T) {
 	for _, tc := range []struct {
 		interval string
 		want     bool // level 0 compacted by read pressure
-	}{{"20ms", true}, {"0", false}} {
+	}{{"250ms", true}, {"0", false}} {
 		t.Run("interval="+tc.interval, func(t *testing.T) {
 			o := smallOptions(t, vfs.NewMem(), map[string]string{
 				"lsm.l0_compaction_trigger":    "8",
@@ -44,10 +44,12 @@ func TestReadTriggeredCompaction(t *testing.T) {
 				t.Fatalf("level 0 has %v files after 3 flushes, want 3", files())
 			}
 			// Read every key (each misses in the level-0 files that do not
-			// hold it) until level 0 is empty or the wait is over: 3 s (many
-			// intervals, on a loaded machine) when a compaction is due, 0.5 s
+			// hold it) until level 0 is empty or the wait is over: 20 s
+			// when a compaction is due (the rule needs 1000 wasted probes
+			// within one 250 ms interval: about 700 Gets, which even a
+			// CI machine running every package's tests at once does), 0.5 s
 			// to see that none comes when it is off.
-			wait := 3 * time.Second
+			wait := 20 * time.Second
 			if !tc.want {
 				wait = time.Second / 2
 			}
