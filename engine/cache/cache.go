@@ -3,6 +3,8 @@ package cache
 import (
 	"errors"
 	"fmt"
+	"github.com/lightningdb/lightning/internal/percpu"
+	"runtime"
 	"sync/atomic"
 
 	"github.com/dgraph-io/ristretto/v2"
@@ -61,7 +63,30 @@ type Cache struct {
 	dropped    atomic.Uint64 // Sets refused by the pending bound
 	falseHits  atomic.Uint64 // ristretto hits whose identity did not match
 	gens       [genSlots]atomic.Uint64
+
+	// users counts the calls inside ristretto (every one may send on one
+	// of its channels: Get to the policy's ring, Set, Del and Wait to the
+	// set queue); Close retires it and waits for them to leave before
+	// closing ristretto, whose own closed check races with those sends,
+	// which then panic on the closed channel. Per-P shards keep Get's
+	// count off a shared cache line.
+	users *percpu.RefCount
 }
+
+// enter admits a call unless the cache is closed; if it returns ok, the
+// caller must call exit(shard). Either Close sees the call among the
+// holders and waits for it, or the call sees the count retired (both
+// sides use sequentially consistent atomics).
+func (c *Cache) enter() (shard int, ok bool) {
+	s := c.users.Acquire()
+	if c.users.Retired() {
+		c.users.Release(s)
+		return 0, false
+	}
+	return s, true
+}
+
+func (c *Cache) exit(shard int) { c.users.Release(shard) }
 
 // New returns a cache bounded to capacity bytes with default options. A
 // capacity of 0 returns a cache that caches nothing.
@@ -77,7 +102,7 @@ func NewWithOptions(opts Options) (*Cache, error) {
 	if opts.BlockSize < 0 {
 		return nil, fmt.Errorf("cache: invalid block size %d", opts.BlockSize)
 	}
-	c := &Cache{capacity: opts.Capacity}
+	c := &Cache{capacity: opts.Capacity, users: percpu.NewRefCount()}
 	if opts.Capacity == 0 {
 		return c, nil
 	}
@@ -157,8 +182,13 @@ func (c *Cache) Get(file, off uint64) (value []byte, ok bool) {
 	if c == nil || c.rc == nil {
 		return nil, false
 	}
+	sh, ok := c.enter()
+	if !ok {
+		return nil, false
+	}
 	gen := c.gens[genSlot(file)].Load()
 	e, ok := c.rc.Get(hashKey(file, off, gen))
+	c.exit(sh)
 	if !ok {
 		return nil, false
 	}
@@ -187,6 +217,12 @@ func (c *Cache) Set(file, off uint64, value []byte) bool {
 		c.dropped.Add(1)
 		return false
 	}
+	sh, ok := c.enter()
+	if !ok {
+		c.pending.Add(-n)
+		return false
+	}
+	defer c.exit(sh)
 	gen := c.gens[genSlot(file)].Load()
 	e := entry{data: value, file: file, off: off, gen: gen}
 	if !c.rc.Set(hashKey(file, off, gen), e, 0) {
@@ -204,6 +240,11 @@ func (c *Cache) Del(file, off uint64) {
 	if c == nil || c.rc == nil {
 		return
 	}
+	sh, ok := c.enter()
+	if !ok {
+		return
+	}
+	defer c.exit(sh)
 	gen := c.gens[genSlot(file)].Load()
 	c.rc.Del(hashKey(file, off, gen))
 }
@@ -228,6 +269,11 @@ func (c *Cache) Wait() {
 	if c == nil || c.rc == nil {
 		return
 	}
+	sh, ok := c.enter()
+	if !ok {
+		return
+	}
+	defer c.exit(sh)
 	c.rc.Wait()
 }
 
@@ -275,12 +321,17 @@ func (c *Cache) Metrics() Metrics {
 	return m
 }
 
-// Close drops every entry and stops the cache's goroutines. It must be
-// called only after every other call has returned; afterwards Get misses
-// and Set does nothing. A second Close does nothing.
+// Close drops every entry and stops the cache's goroutines. It is safe
+// while other calls run (a reader racing an engine's Close): it waits for
+// the Sets, Dels and Waits already inside, and afterwards Get misses and
+// Set, Del and Wait do nothing. A second Close does nothing.
 func (c *Cache) Close() {
-	if c == nil || c.rc == nil {
+	if c == nil || c.rc == nil || c.users.Retired() {
 		return
+	}
+	c.users.Retire()
+	for c.users.Holders() != 0 {
+		runtime.Gosched()
 	}
 	c.rc.Close()
 	c.pending.Store(0)

@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"sync"
 	"testing"
+	"time"
 )
 
 func TestGetSetDelDropFile(t *testing.T) {
@@ -426,4 +427,49 @@ func testEntryOverhead(t *testing.T, n int) {
 		t.Fatalf("measured %.1f bytes per entry, EntryOverhead is %d", per, EntryOverhead)
 	}
 	runtime.KeepAlive(vals)
+}
+
+// TestCloseWhileInUse closes caches while goroutines keep calling Set,
+// Del, Wait and Get: nothing panics (ristretto alone panics when a Set
+// sends on its queue as Close closes it), and after Close Set refuses and
+// Get misses.
+func TestCloseWhileInUse(t *testing.T) {
+	for round := 0; round < 20; round++ {
+		c := mustNew(t, 1<<20)
+		var wg sync.WaitGroup
+		stop := make(chan struct{})
+		for g := 0; g < 4; g++ {
+			wg.Add(1)
+			go func(g int) {
+				defer wg.Done()
+				v := make([]byte, 100)
+				for i := uint64(0); ; i++ {
+					select {
+					case <-stop:
+						return
+					default:
+					}
+					switch (i + uint64(g)) % 8 {
+					case 0:
+						c.Del(1, i%64)
+					case 1:
+						c.Wait()
+					default:
+						c.Set(1, i%64, v)
+						c.Get(1, i%64)
+					}
+				}
+			}(g)
+		}
+		time.Sleep(time.Millisecond)
+		c.Close()
+		if c.Set(1, 1, make([]byte, 10)) {
+			t.Fatal("Set after Close reported the block queued")
+		}
+		close(stop)
+		wg.Wait()
+		if _, ok := c.Get(1, 1); ok {
+			t.Fatal("Get after Close hit")
+		}
+	}
 }
