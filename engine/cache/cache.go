@@ -234,8 +234,9 @@ func (c *Cache) Set(file, off uint64, value []byte) bool {
 
 // Del removes the block at (file, off), if cached. It takes effect at once
 // for Get, and also removes a Set of the same identity still queued. Del
-// queues its removal for the policy goroutine and may block briefly while
-// that queue is full.
+// first waits until every queued Set has been processed (as Wait), so it
+// blocks for a moment: it is meant for the rare rewrite of a block in
+// place, not for a hot path.
 func (c *Cache) Del(file, off uint64) {
 	if c == nil || c.rc == nil {
 		return
@@ -245,6 +246,11 @@ func (c *Cache) Del(file, off uint64) {
 		return
 	}
 	defer c.exit(sh)
+	// Let the queued Sets land first: ristretto's Del removes the stored
+	// entry at once and queues its removal, but a Set of the same key
+	// still queued could be stored between the two, and a Get there would
+	// return the old bytes (TestReadThroughRandom caught it).
+	c.rc.Wait()
 	gen := c.gens[genSlot(file)].Load()
 	c.rc.Del(hashKey(file, off, gen))
 }
