@@ -106,24 +106,30 @@ func TestDigestSearch(t *testing.T) {
 	}
 }
 
+// testLeaf encodes a leaf page of n keys made with keyFmt from 0 on, with
+// empty values; with long, the last key is one too long to be inline
+// (its overflow run is a made-up reference).
+func testLeaf(t *testing.T, l *page.Layout, keyFmt string, n int, long bool) []byte {
+	t.Helper()
+	ents := make([]page.Entry, n)
+	for i := range ents {
+		ents[i] = page.Entry{Key: fmt.Appendf(nil, keyFmt, i), Value: []byte{}, ValueLen: 0}
+	}
+	if long {
+		k := append(bytes.Repeat([]byte("k"), l.MaxInlineKey()+1), 'z')
+		ents[n-1] = page.Entry{Key: k, KeyRef: page.Ref{ID: 9, LSN: 1}, Value: []byte{}}
+	}
+	p := make([]byte, l.PageSize)
+	must(t, "EncodeLeaf", l.EncodeLeaf(p, 2, 1, ents))
+	return p
+}
+
 // TestDigestEligibility: pages with few keys, too many keys, or a long key
 // get no digest.
 func TestDigestEligibility(t *testing.T) {
 	l, err := page.NewLayout("digest", 4096, checksum.CRC32C)
 	must(t, "NewLayout", err)
-	leaf := func(n int, long bool) []byte {
-		ents := make([]page.Entry, n)
-		for i := range ents {
-			ents[i] = page.Entry{Key: fmt.Appendf(nil, "k%03d", i), Value: []byte{}, ValueLen: 0}
-		}
-		if long {
-			k := append(bytes.Repeat([]byte("k"), l.MaxInlineKey()+1), 'z')
-			ents[n-1] = page.Entry{Key: k, KeyRef: page.Ref{ID: 9, LSN: 1}, Value: []byte{}}
-		}
-		p := make([]byte, l.PageSize)
-		must(t, "EncodeLeaf", l.EncodeLeaf(p, 2, 1, ents))
-		return p
-	}
+	leaf := func(n int, long bool) []byte { return testLeaf(t, &l, "k%03d", n, long) }
 	for _, tc := range []struct {
 		n    int
 		long bool

@@ -83,19 +83,7 @@ func TestLeafIndexFind(t *testing.T) {
 func TestLeafIndexEligibility(t *testing.T) {
 	l, err := page.NewLayout("index", 4096, checksum.CRC32C)
 	must(t, "NewLayout", err)
-	leaf := func(n int, long bool) []byte {
-		ents := make([]page.Entry, n)
-		for i := range ents {
-			ents[i] = page.Entry{Key: fmt.Appendf(nil, "k%04d", i), Value: []byte{}, ValueLen: 0}
-		}
-		if long {
-			k := append(bytes.Repeat([]byte("k"), l.MaxInlineKey()+1), 'z')
-			ents[n-1] = page.Entry{Key: k, KeyRef: page.Ref{ID: 9, LSN: 1}, Value: []byte{}}
-		}
-		p := make([]byte, l.PageSize)
-		must(t, "EncodeLeaf", l.EncodeLeaf(p, 2, 1, ents))
-		return p
-	}
+	leaf := func(n int, long bool) []byte { return testLeaf(t, &l, "k%04d", n, long) }
 	for _, tc := range []struct {
 		n     int
 		long  bool
