@@ -86,14 +86,19 @@
 // value of the caller's type kept beside it (the btree keeps a page's
 // search digest and level). Layout: a set-associative table, sets of four
 // slots in one cache line; a slot holds a copy of its entry's key, checked
-// first, and a pointer to the immutable entry. Get hashes the key to its
-// set and compares keys and then (key, version): no lock, and no shared
-// write but a CLOCK reference bit set on the first hit after the hand
-// passed. Put takes a mutex, replaces another version of its key, or
-// fills an empty slot, or evicts within the set by CLOCK (the hand clears
-// the bits of entries hit since it last passed, and takes the first
-// unmarked one). Every Put is admitted; there is no admission policy, so a
-// scan can flush hot blocks out of the sets it touches. At most one
+// first, and a pointer to the immutable entry. Each key may live in either
+// of two sets, picked by two independent hashes (two-choice hashing), so
+// that a working set the budget holds is not turned away by a few sets
+// that overflow while others have room. Get probes the key's first set,
+// then its second, comparing keys and then (key, version): no lock, and no
+// shared write but a CLOCK reference bit set on the first hit after the
+// hand passed. Put takes a mutex, replaces another version of its key, or
+// fills an empty slot of either set, or frees one by moving an entry of
+// the two sets to its own other set, or evicts by CLOCK in the colder of
+// the two sets (the hand clears the bits of entries hit since it last
+// passed, and takes the first unmarked one). Every Put is admitted; there
+// is no admission policy, so a scan can flush hot blocks out of the sets
+// it touches. At most one
 // version of a key is cached, and a lookup for another version misses:
 // a block rewritten under a new version never needs invalidating.
 //

@@ -31,13 +31,29 @@ const pageWays = 4
 // See the package documentation for when to use it rather than Cache.
 //
 // Keys and versions. A block is cached under (key, version); Get(key, v)
-// hits only a block put with both. The key picks the set and names the
+// hits only a block put with both. The key picks the sets and names the
 // block's place (a page id, a file's block number); the version names the
 // bytes there (the checkpoint or LSN that wrote the page, the file's
 // number). At most one version of a key is cached: a Put of another
 // version replaces it, so a place rewritten under a new version never
 // returns the old bytes and needs no invalidation. Every uint64 is a valid
 // key and version.
+//
+// Placement. The table is set-associative, sets of four slots in one
+// cache line, and each key has two sets, from two independent hashes: its
+// first set and its second (two-choice hashing). Get probes the first set
+// and, on a miss there, the second. Put fills an empty slot of the first
+// set, else of the second; if both are full and the table is not, it
+// moves an entry of one of them to an empty slot of that entry's other
+// set and takes the slot freed; else it evicts by CLOCK in the colder of
+// the two sets (the one with more entries not hit since its hand passed).
+// With one set per key, keys pile up unevenly: a working set at 80% of
+// the slots, of scattered keys, kept only about 90% of itself cached
+// (the rest evicting each other from full sets while other sets had
+// room); with two sets and the move it keeps over 99.9%
+// (TestPageCacheResidency). The price: a Get of a block in its second set
+// (about one in eight at that fill) reads a second cache line, and so does
+// every miss.
 //
 // Memory. The block and the metadata passed to Put, and returned by Get,
 // are shared by the cache and every caller that got them, for as long as
@@ -51,7 +67,8 @@ const pageWays = 4
 // Budget. Each slot is charged blockSize + metaSize + PageEntryOverhead +
 // the size of M (see Charge), and the table has capacity/charge slots,
 // fixed at NewPageCache and rounded down to whole sets of four (under
-// four: one set of that many; under one: a cache that caches nothing). A slot holds at most one block, of at most blockSize
+// four: one set of that many; under one: a cache that caches nothing). A
+// slot holds at most one block, of at most blockSize
 // bytes of capacity (cap, not len: a larger block is refused, since it
 // would pin more than it is charged), so the blocks and metadata held never
 // exceed the capacity. Not charged: the allocator's rounding of entries
@@ -144,30 +161,55 @@ func (c *PageCache[M]) set(key uint64) int {
 	return int(hi)
 }
 
+// altSet returns key's second set, given its first, si: from a hash
+// independent of set's, and never si itself unless the table has one set.
+func (c *PageCache[M]) altSet(key uint64, si int) int {
+	hi, _ := bits.Mul64(mix64(key), uint64(len(c.sets)))
+	if int(hi) == si {
+		hi++
+		if int(hi) == len(c.sets) {
+			hi = 0
+		}
+	}
+	return int(hi)
+}
+
 // Get returns the block and metadata cached under (key, version). They
 // are shared: see Memory in the type's documentation.
 func (c *PageCache[M]) Get(key, version uint64) (block []byte, meta M, ok bool) {
 	if c == nil || len(c.sets) == 0 {
 		return nil, meta, false
 	}
-	s := &c.sets[c.set(key)]
-	for w := 0; w < c.ways; w++ {
-		sl := &s.slots[w]
-		if sl.key.Load() != key {
-			continue
-		}
-		if e := sl.e.Load(); e != nil && e.key == key && e.version == version {
-			if e.ref.Load() == 0 {
-				e.ref.Store(1)
+	si := c.set(key)
+	for probe := 0; ; probe++ {
+		s := &c.sets[si]
+		for w := 0; w < c.ways; w++ {
+			sl := &s.slots[w]
+			if sl.key.Load() != key {
+				continue
 			}
-			return e.block, e.meta, true
+			if e := sl.e.Load(); e != nil && e.key == key && e.version == version {
+				if e.ref.Load() == 0 {
+					e.ref.Store(1)
+				}
+				return e.block, e.meta, true
+			}
 		}
+		if probe == 1 {
+			return nil, meta, false
+		}
+		alt := c.altSet(key, si)
+		if alt == si {
+			return nil, meta, false
+		}
+		si = alt
 	}
-	return nil, meta, false
 }
 
 // Put caches block and meta under (key, version), replacing a cached block
-// of another version of key, or evicting within key's set by CLOCK. If
+// of another version of key, or in a slot of one of key's two sets (see
+// Placement in the type's documentation: an empty one, or one freed by
+// moving an entry to its other set, or one freed by CLOCK). If
 // (key, version) is already cached (a concurrent reader put it first), the
 // cached block stays and block is dropped. Put reports whether (key,
 // version) is cached on return: false for a nil or zero-capacity cache and
@@ -179,40 +221,49 @@ func (c *PageCache[M]) Put(key, version uint64, block []byte, meta M) bool {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	si := c.set(key)
-	s := &c.sets[si]
-	victim, empty := -1, -1
-	for w := 0; w < c.ways; w++ {
-		e := s.slots[w].e.Load()
-		switch {
-		case e == nil:
-			if empty < 0 {
-				empty = w
+	si := [2]int{c.set(key), 0}
+	si[1] = c.altSet(key, si[0])
+	probes := 2
+	if si[1] == si[0] {
+		probes = 1
+	}
+	vs, victim := -1, -1 // victim set index (into si) and slot
+	es, empty := -1, -1  // first empty slot
+	for p := 0; p < probes; p++ {
+		s := &c.sets[si[p]]
+		for w := 0; w < c.ways; w++ {
+			e := s.slots[w].e.Load()
+			switch {
+			case e == nil:
+				if empty < 0 {
+					es, empty = p, w
+				}
+			case e.key == key:
+				if e.version == version {
+					return true
+				}
+				vs, victim = p, w
 			}
-		case e.key == key:
-			if e.version == version {
-				return true
+		}
+	}
+	if victim < 0 && empty >= 0 {
+		vs, victim = es, empty
+	}
+	if victim < 0 && c.held.Load() < int64(len(c.sets)*c.ways) {
+		for p := 0; p < probes && victim < 0; p++ {
+			if w, ok := c.relocate(si[p]); ok {
+				vs, victim = p, w
 			}
-			victim = w
 		}
 	}
 	if victim < 0 {
-		victim = empty
-	}
-	if victim < 0 {
-		for {
-			w := int(c.hands[si])
-			c.hands[si] = uint8((w + 1) % c.ways)
-			if e := s.slots[w].e.Load(); e.ref.Load() != 0 {
-				e.ref.Store(0)
-				continue
-			}
-			victim = w
-			c.evictions.Add(1)
-			break
+		vs = 0
+		if probes == 2 && c.cold(si[1]) > c.cold(si[0]) {
+			vs = 1
 		}
+		victim = c.clock(si[vs])
 	}
-	sl := &s.slots[victim]
+	sl := &c.sets[si[vs]].slots[victim]
 	if old := sl.e.Load(); old != nil {
 		c.bytes.Add(int64(cap(block) - cap(old.block)))
 	} else {
@@ -222,6 +273,68 @@ func (c *PageCache[M]) Put(key, version uint64, block []byte, meta M) bool {
 	sl.e.Store(&pageEntry[M]{key: key, version: version, block: block, meta: meta})
 	sl.key.Store(key)
 	return true
+}
+
+// relocate frees a slot of the full set si by moving one of its entries
+// to an empty slot of that entry's other set, and returns the freed slot;
+// false if no entry's other set has room. Under mu. A Get racing with the
+// move may miss the entry (it finds neither copy if it probes the new set
+// before the entry lands there and the old one after it left), never
+// return another entry.
+func (c *PageCache[M]) relocate(si int) (int, bool) {
+	s := &c.sets[si]
+	for w := 0; w < c.ways; w++ {
+		sl := &s.slots[w]
+		e := sl.e.Load()
+		other := c.set(e.key)
+		if other == si {
+			other = c.altSet(e.key, si)
+		}
+		if other == si {
+			continue
+		}
+		o := &c.sets[other]
+		for ow := 0; ow < c.ways; ow++ {
+			if o.slots[ow].e.Load() != nil {
+				continue
+			}
+			o.slots[ow].e.Store(e)
+			o.slots[ow].key.Store(e.key)
+			sl.key.Store(0)
+			sl.e.Store(nil)
+			return w, true
+		}
+	}
+	return 0, false
+}
+
+// cold returns the number of entries of the full set si not hit since
+// its CLOCK hand last passed them. Under mu.
+func (c *PageCache[M]) cold(si int) int {
+	n := 0
+	for w := 0; w < c.ways; w++ {
+		if c.sets[si].slots[w].e.Load().ref.Load() == 0 {
+			n++
+		}
+	}
+	return n
+}
+
+// clock returns the slot of the full set si that CLOCK evicts: the
+// hand clears the reference bits of the entries it passes until it finds
+// one clear. Under mu.
+func (c *PageCache[M]) clock(si int) int {
+	s := &c.sets[si]
+	for {
+		w := int(c.hands[si])
+		c.hands[si] = uint8((w + 1) % c.ways)
+		if e := s.slots[w].e.Load(); e.ref.Load() != 0 {
+			e.ref.Store(0)
+			continue
+		}
+		c.evictions.Add(1)
+		return w
+	}
 }
 
 // Capacity returns the number of blocks the cache can hold.

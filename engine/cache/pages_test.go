@@ -306,3 +306,58 @@ func TestPageCacheMemory(t *testing.T) {
 	}
 	runtime.KeepAlive(c)
 }
+
+// TestPageCacheConcurrentFill fills caches to 95% of their slots with
+// scattered keys, so that Puts move entries to their other set, while
+// readers Get the keys (run with -race): a hit always returns the block
+// and metadata of the key and version asked for, and after the fill most
+// keys are cached.
+func TestPageCacheConcurrentFill(t *testing.T) {
+	rng := newRand(t)
+	const bs, slots = 64, 1024
+	rounds := 40
+	if testing.Short() {
+		rounds = 10
+	}
+	for range rounds {
+		c := newPages(t, slots*newPages(t, 1, bs).Charge(), bs)
+		keys := make([]uint64, slots*95/100)
+		for i, id := range rng.Perm(8 * slots)[:len(keys)] {
+			keys[i] = uint64(id)
+		}
+		var wg sync.WaitGroup
+		done := make(chan struct{})
+		for g := 0; g < 2; g++ {
+			wg.Add(1)
+			seed := rng.Uint64()
+			go func() {
+				defer wg.Done()
+				rng := newRandSeed(seed)
+				for {
+					select {
+					case <-done:
+						return
+					default:
+					}
+					k := keys[rng.IntN(len(keys))]
+					if b, m, ok := c.Get(k, k%3); ok {
+						if want := fmt.Sprintf("%d@%d", k, k%3); string(b[:len(want)]) != want || m.n != int(k) {
+							t.Errorf("Get(%d, %d) returned %q, meta %d", k, k%3, b[:len(want)], m.n)
+							return
+						}
+					}
+				}
+			}()
+		}
+		for _, k := range keys {
+			if !c.Put(k, k%3, block(k, k%3, bs), testMeta{n: int(k)}) {
+				t.Fatalf("Put(%d) refused", k)
+			}
+		}
+		close(done)
+		wg.Wait()
+		if got := heldOf(c, 0) + heldOf(c, 1) + heldOf(c, 2); got != c.Len() || c.Len() < len(keys)*95/100 {
+			t.Fatalf("%d blocks held (Len %d) of %d put, capacity %d", got, c.Len(), len(keys), c.Capacity())
+		}
+	}
+}
