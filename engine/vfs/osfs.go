@@ -63,6 +63,56 @@ func (f osFile) Sync() error {
 	return nil
 }
 
+var _ Preallocator = osFile{}
+
+// preallocChunk is the size of the zero buffer Preallocate writes with.
+const preallocChunk = 1 << 20
+
+// Preallocate implements Preallocator: fallocate(2) reserves the range
+// (so a full disk fails here, before anything is written, and the blocks
+// are contiguous where the file system can), then zeros written over it
+// turn its unwritten extents into written ones. A file system without
+// fallocate gets the zeros only.
+func (f osFile) Preallocate(size int64) error {
+	fi, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	start := fi.Size()
+	if size <= start {
+		return nil
+	}
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return &os.PathError{Op: "fallocate", Path: f.Name(), Err: os.ErrClosed}
+	}
+	var ferr error
+	if err := rc.Control(func(fd uintptr) {
+		for {
+			ferr = unix.Fallocate(int(fd), 0, start, size-start)
+			if ferr != unix.EINTR {
+				return
+			}
+		}
+	}); err != nil {
+		return &os.PathError{Op: "fallocate", Path: f.Name(), Err: os.ErrClosed}
+	}
+	switch ferr {
+	case nil, unix.EOPNOTSUPP, unix.ENOSYS:
+	default:
+		return &os.PathError{Op: "fallocate", Path: f.Name(), Err: ferr}
+	}
+	zeros := make([]byte, min(size-start, preallocChunk))
+	for off := start; off < size; {
+		n, err := f.WriteAt(zeros[:min(int64(len(zeros)), size-off)], off)
+		if err != nil {
+			return err
+		}
+		off += int64(n)
+	}
+	return nil
+}
+
 func (osFS) Remove(name string) error { return os.Remove(name) }
 
 func (osFS) Rename(oldname, newname string) error { return os.Rename(oldname, newname) }

@@ -1,11 +1,14 @@
 package vfs
 
 import (
+	"bytes"
 	"errors"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -90,4 +93,79 @@ func TestOSSyncDir(t *testing.T) {
 	writeFile(t, Default, filepath.Join(dir, "f"), "x")
 	must(t, Default.SyncDir(dir))
 	wantClass(t, "syncdir missing", Default.SyncDir(filepath.Join(dir, "missing")), "ENOENT")
+}
+
+func TestOSPreallocate(t *testing.T) {
+	tests := []struct {
+		name      string
+		have      int   // bytes written first (0xAB)
+		size      int64 // Preallocate(size)
+		wantSize  int64
+		allocated bool // the blocks below wantSize must be allocated
+	}{
+		{"empty file", 0, 3 << 20, 3 << 20, true},
+		{"unaligned end", 1000, preallocChunk + 4097, preallocChunk + 4097, true},
+		{"already longer", 5000, 100, 5000, false},
+		{"exactly long enough", 4096, 4096, 4096, false},
+		{"zero size", 0, 0, 0, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f, err := Default.Create(filepath.Join(t.TempDir(), "f"))
+			must(t, err)
+			defer f.Close()
+			data := bytes.Repeat([]byte{0xAB}, tt.have)
+			_, err = f.Write(data)
+			must(t, err)
+			must(t, f.(Preallocator).Preallocate(tt.size))
+			fi, err := f.Stat()
+			must(t, err)
+			if fi.Size() != tt.wantSize {
+				t.Fatalf("size %d, want %d", fi.Size(), tt.wantSize)
+			}
+			if st, ok := fi.Sys().(*syscall.Stat_t); ok && tt.allocated && st.Blocks*512 < tt.wantSize {
+				t.Fatalf("%d bytes allocated for a file of %d: the file is sparse", st.Blocks*512, tt.wantSize)
+			}
+			// The offset did not move: the next Write lands after data.
+			_, err = f.Write([]byte{0xCD})
+			must(t, err)
+			got := make([]byte, max(tt.wantSize, int64(tt.have+1)))
+			_, err = f.ReadAt(got, 0)
+			if err != nil && err != io.EOF {
+				t.Fatal(err)
+			}
+			want := append(data, 0xCD)
+			want = append(want, make([]byte, len(got)-len(want))...)
+			if !bytes.Equal(got, want) {
+				t.Fatalf("content changed: first difference at %d", firstDiff(got, want))
+			}
+		})
+	}
+	t.Run("closed file", func(t *testing.T) {
+		f, err := Default.Create(filepath.Join(t.TempDir(), "f"))
+		must(t, err)
+		must(t, f.Close())
+		if err := f.(Preallocator).Preallocate(4096); !errors.Is(err, os.ErrClosed) {
+			t.Fatalf("Preallocate on a closed file: %v, want os.ErrClosed", err)
+		}
+	})
+	t.Run("read-only file", func(t *testing.T) {
+		name := filepath.Join(t.TempDir(), "f")
+		writeFile(t, Default, name, "x")
+		f, err := Default.Open(name)
+		must(t, err)
+		defer f.Close()
+		if err := f.(Preallocator).Preallocate(4096); err == nil {
+			t.Fatal("Preallocate on a read-only file succeeded")
+		}
+	})
+}
+
+func firstDiff(a, b []byte) int {
+	for i := range min(len(a), len(b)) {
+		if a[i] != b[i] {
+			return i
+		}
+	}
+	return min(len(a), len(b))
 }

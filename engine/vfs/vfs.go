@@ -9,6 +9,17 @@
 // (creations, renames, removals) made before the directory's last SyncDir.
 // Anything else may be lost in a crash.
 //
+// Preallocation: a File may also implement Preallocator, which zero-fills
+// a file up to a size ahead of the writes that will overwrite it, so that
+// a Sync after such a write (fdatasync) has no file size or block map to
+// update. Files of the OS file system implement it (fallocate(2), then
+// zeros written over the range: on ext4 and XFS fallocate alone leaves
+// "unwritten" extents whose conversion on first write costs a journal
+// commit at the next fdatasync, as much as appending does). MemFS files
+// and errorfs files do not: in memory there is no block map to save, and
+// the zeros would only cost memory. Callers check with a type assertion
+// and do without it when it is absent.
+//
 // Stable only at v1.
 package vfs
 
@@ -37,6 +48,21 @@ type File interface {
 	Truncate(size int64) error
 	// Stat returns the file's metadata; Size is current.
 	Stat() (os.FileInfo, error)
+}
+
+// Preallocator is an optional interface of File (see the package
+// documentation).
+type Preallocator interface {
+	// Preallocate makes the file at least size bytes long: it allocates
+	// the blocks from the file's current end to size and writes zeros
+	// there, so that once a Sync has made them durable, writing below size
+	// changes neither the file's size nor its block allocation. Bytes
+	// below the current end are not changed, the offset does not move,
+	// and a file already size bytes long is left as is. On error the
+	// file may have grown by a zero-filled part of the range. Like Write,
+	// it must be serialized with the file's other writes, Truncate and
+	// Sync.
+	Preallocate(size int64) error
 }
 
 // FS is a file system. Paths are slash- or OS-separated as filepath
