@@ -164,7 +164,8 @@ func (c *PageCache[M]) set(key uint64) int {
 // altSet returns key's second set, given its first, si: from a hash
 // independent of set's, and never si itself unless the table has one set.
 func (c *PageCache[M]) altSet(key uint64, si int) int {
-	hi, _ := bits.Mul64(mix64(key), uint64(len(c.sets)))
+	x := key * 0x9e3779b97f4a7c15
+	hi, _ := bits.Mul64((x^x>>29)*0xbf58476d1ce4e5b9, uint64(len(c.sets)))
 	if int(hi) == si {
 		hi++
 		if int(hi) == len(c.sets) {
@@ -181,29 +182,34 @@ func (c *PageCache[M]) Get(key, version uint64) (block []byte, meta M, ok bool) 
 		return nil, meta, false
 	}
 	si := c.set(key)
-	for probe := 0; ; probe++ {
-		s := &c.sets[si]
-		for w := 0; w < c.ways; w++ {
-			sl := &s.slots[w]
-			if sl.key.Load() != key {
-				continue
-			}
-			if e := sl.e.Load(); e != nil && e.key == key && e.version == version {
-				if e.ref.Load() == 0 {
-					e.ref.Store(1)
-				}
-				return e.block, e.meta, true
-			}
+	e := c.sets[si].find(key, version, c.ways)
+	if e == nil {
+		if alt := c.altSet(key, si); alt != si {
+			e = c.sets[alt].find(key, version, c.ways)
 		}
-		if probe == 1 {
+		if e == nil {
 			return nil, meta, false
 		}
-		alt := c.altSet(key, si)
-		if alt == si {
-			return nil, meta, false
-		}
-		si = alt
 	}
+	if e.ref.Load() == 0 {
+		e.ref.Store(1)
+	}
+	return e.block, e.meta, true
+}
+
+// find returns the entry of (key, version) among the first ways slots of
+// s, nil if none.
+func (s *pageSet[M]) find(key, version uint64, ways int) *pageEntry[M] {
+	for w := 0; w < ways; w++ {
+		sl := &s.slots[w]
+		if sl.key.Load() != key {
+			continue
+		}
+		if e := sl.e.Load(); e != nil && e.key == key && e.version == version {
+			return e
+		}
+	}
+	return nil
 }
 
 // Put caches block and meta under (key, version), replacing a cached block
