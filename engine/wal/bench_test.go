@@ -11,7 +11,9 @@ import (
 
 // benchAppend appends b.N records of 100 bytes from g goroutines to a new
 // log on the OS file system and reports records/s and records per fsync.
-// The time includes Close, so every record is written.
+// The time includes Close, so every record is written. With sync, the log
+// starts on a new file and moves to a preallocated one after 64 syncs
+// (see the package documentation), as a log in use would.
 func benchAppend(b *testing.B, g int, withSync bool) {
 	l, err := Open(vfs.Default, b.TempDir(), Options{})
 	if err != nil {
@@ -70,7 +72,7 @@ func BenchmarkAppendSync(b *testing.B) {
 // (overwriting allocated blocks, so an fdatasync writes no metadata)
 // instead of a new file. The setup leaves recycleSegs free files of
 // segSize bytes; records past them (at 100 bytes, about 290K of them) go
-// to new files.
+// to preallocated files.
 func BenchmarkAppendSyncRecycled(b *testing.B) {
 	const segSize, recycleSegs = 8 << 20, 4
 	for _, g := range []int{1, 64} {

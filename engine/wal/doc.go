@@ -10,6 +10,9 @@
 //	                             number of their record stream), %06d, wider
 //	                             past 999999
 //	000001.log.free ...          obsolete segments kept for reuse
+//	prealloc.tmp                 a zero-filled file being prepared as
+//	                             the next segment (holds no records;
+//	                             Open removes it)
 //
 // Every segment is one record stream (see package record for the bytes)
 // whose chunks carry the segment's number. Every segment but the last ends
@@ -46,15 +49,33 @@
 // redundant (a flushed memtable, a checkpoint), DeleteObsolete(N) removes
 // the segments below N and syncs the directory.
 //
-// Recycling: appending to a file makes every fsync also write the file's
-// new size and block allocation; overwriting blocks a file already has is
-// cheaper. So DeleteObsolete keeps up to Options.RecycleSegments obsolete
-// segments, renamed to ".free", and the flusher renames one to the next
-// segment's name instead of creating a file. The stale bytes after the
-// logical end of a recycled segment carry an older log number, so the
-// reader never takes them for records. New files are not preallocated:
-// the vfs has no fallocate, and growing a file with Truncate makes a
-// sparse file that saves nothing.
+// Recycling and preallocation: appending to a file makes every fsync also
+// write the file's new size and block allocation (on ext4, a journal
+// commit); overwriting blocks a file already has is cheaper (measured on
+// this project's machine: an fdatasync of a 64-record batch about 200 µs
+// appending, 115-140 µs overwriting). So DeleteObsolete keeps up to
+// Options.RecycleSegments obsolete segments, renamed to ".free", and the
+// flusher renames one to the next segment's name instead of creating a
+// file. The stale bytes after the logical end of a recycled segment carry
+// an older log number, so the reader never takes them for records.
+//
+// When no free file is left and the file system can preallocate
+// (vfs.Preallocator; the OS file system can, the in-memory one cannot),
+// a segment that has served many sync writers (64 syncs) has the next
+// segment's file prepared in the background: another goroutine creates
+// prealloc.tmp, zero-fills it to SegmentSize plus two blocks and syncs
+// it, and the flusher renames it to the next segment's name. If the
+// active segment appends to a new file (the first segment after Open,
+// say), the log moves to the preallocated file as soon as it is ready, as
+// if rotated; otherwise the file waits for the next rotation, being
+// prepared once the active segment is half full. The zeros after a
+// segment's logical end read as a torn tail (a zero header is never a
+// valid chunk), so the format is unchanged. A failed preallocation (a
+// full disk, say) fails nothing: its file is removed, segments append to
+// new files, and the log does not try again. Close stops a preallocation
+// in progress after its current 4 MiB step and removes the file. Logs
+// whose writers do not sync are never preallocated: the zeros would cost
+// a segment's worth of writes and save nothing.
 //
 // # Failures
 //

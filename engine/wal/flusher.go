@@ -1,21 +1,27 @@
 package wal
 
 import (
+	"errors"
 	"fmt"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"time"
+
+	"github.com/lightningdb/lightning/engine/record"
+	"github.com/lightningdb/lightning/engine/vfs"
 )
 
 // job is the flusher's work on one segment in one round.
 type job struct {
-	s       *segment
-	data    []byte // bytes to append
-	records int    // records in data
-	end     int64  // segment size after data
-	seal    bool   // seal the segment after data, sync and close it
-	create  bool   // the segment's file does not exist yet
-	recycle uint64 // free file to create it from, or 0
+	s        *segment
+	data     []byte // bytes to append
+	records  int    // records in data
+	end      int64  // segment size after data
+	seal     bool   // seal the segment after data, sync and close it
+	create   bool   // the segment's file does not exist yet
+	prealloc bool   // create it from the preallocated file
+	recycle  uint64 // else the free file to create it from, or 0
 }
 
 // flushState is the flusher's own state between rounds.
@@ -29,7 +35,25 @@ type flushState struct {
 	expect int64
 	// syncTime is a moving average of the duration of an fsync.
 	syncTime time.Duration
+
+	// Preallocation (see maybePrealloc). fast: the active segment's file
+	// was recycled or preallocated. segSyncs counts the syncs made for
+	// sync writers in the active segment. prep receives the outcome of the
+	// preallocation in progress (nil when none is); preReady says the
+	// preallocated file is ready; noPrealloc stops all preallocation (the
+	// FS cannot, or it failed once).
+	fast       bool
+	segSyncs   int
+	prep       chan error
+	preReady   bool
+	noPrealloc bool
 }
+
+// preallocAfterSyncs is how many syncs for sync writers a segment must
+// have had before the flusher preallocates the next one: preallocation
+// pays only when many fsyncs follow, and costs a segment's worth of
+// zeros written.
+const preallocAfterSyncs = 64
 
 // Bounds of gather's wait for released sync writers to come back, as
 // fractions of the average fsync time with absolute floors and caps.
@@ -75,8 +99,9 @@ func (l *Log) gather(st *flushState) {
 
 // flushLoop is the flusher goroutine: one round per wake-up (a kick from
 // a writer, or the sync ticker) until the log is closed and drained, or
-// has failed and is closed. first is the segment Open created.
-func (l *Log) flushLoop(first *segment) {
+// has failed and is closed. first is the segment Open created, fast
+// whether its file was recycled.
+func (l *Log) flushLoop(first *segment, fast bool) {
 	defer close(l.done)
 	var tick <-chan time.Time
 	if l.opts.SyncInterval > 0 {
@@ -84,7 +109,8 @@ func (l *Log) flushLoop(first *segment) {
 		defer t.Stop()
 		tick = t.C
 	}
-	st := &flushState{active: first}
+	st := &flushState{active: first, fast: fast}
+	defer l.dropPrealloc(st)
 	for {
 		timed := false
 		select {
@@ -104,6 +130,7 @@ func (l *Log) flushLoop(first *segment) {
 // should exit.
 func (l *Log) round(st *flushState, timed bool) bool {
 	l.gather(st)
+	l.pollPrealloc(st)
 	l.mu.Lock()
 	if l.err != nil {
 		l.closeFilesLocked()
@@ -113,13 +140,23 @@ func (l *Log) round(st *flushState, timed bool) bool {
 	}
 	jobs := st.jobs[:0]
 	l.requests.Store(0)
+	if st.preReady && !st.fast && l.cur == st.active && !l.cur.sealed {
+		// A preallocated file is ready and the active segment appends to
+		// a new file: move to the preallocated one now.
+		l.rotateLocked()
+	}
 	for _, s := range l.segs {
 		if len(s.pend) == 0 && !s.sealed && s.f != nil {
 			continue
 		}
 		j := job{s: s, data: s.pend, records: s.records, end: s.rw.Size(), seal: s.sealed}
 		if s.f == nil {
-			j.create, j.recycle = true, l.popFree()
+			j.create = true
+			if st.preReady {
+				j.prealloc, st.preReady = true, false
+			} else {
+				j.recycle = l.popFree()
+			}
 		}
 		s.pend, s.records = nil, 0
 		if !s.sealed {
@@ -132,7 +169,8 @@ func (l *Log) round(st *flushState, timed bool) bool {
 	}
 	l.pendBytes = 0
 	written, synced := l.written, l.synced
-	needSync := synced.Less(l.syncWant) || timed && (synced.Less(written) || len(jobs) > 0)
+	waited := synced.Less(l.syncWant)
+	needSync := waited || timed && (synced.Less(written) || len(jobs) > 0)
 	l.mu.Unlock()
 
 	var created []uint64
@@ -142,7 +180,7 @@ func (l *Log) round(st *flushState, timed bool) bool {
 			j := &jobs[i]
 			s := j.s
 			if j.create {
-				f, err := l.createFile(s.num, j.recycle)
+				f, err := l.createFile(s.num, j.recycle, j.prealloc)
 				if err != nil {
 					return err
 				}
@@ -152,6 +190,8 @@ func (l *Log) round(st *flushState, timed bool) bool {
 				written = Position{s.num, 0}
 				synced = written
 				st.active = s
+				st.fast = j.prealloc || j.recycle != 0
+				st.segSyncs = 0
 			}
 			if len(j.data) > 0 {
 				if _, err := s.f.Write(j.data); err != nil {
@@ -199,6 +239,9 @@ func (l *Log) round(st *flushState, timed bool) bool {
 				return err
 			}
 			synced = written
+			if waited {
+				st.segSyncs++
+			}
 		}
 		return nil
 	}()
@@ -234,6 +277,8 @@ func (l *Log) round(st *flushState, timed bool) bool {
 	if err != nil {
 		l.failLocked(err)
 		l.closeFilesLocked()
+	} else {
+		l.maybePrealloc(st, written)
 	}
 	l.cond.Broadcast()
 	return !(l.closed && (l.err != nil || len(l.segs) == 0))
@@ -276,5 +321,101 @@ func (l *Log) closeFilesLocked() {
 			s.f.Close()
 			s.f = nil
 		}
+	}
+}
+
+// maybePrealloc starts preallocating the file of the next segment, in
+// the background, when the active segment has served many sync writers
+// (preallocAfterSyncs syncs) and the next segment would otherwise append
+// to a new file: either the active segment itself does (then the log
+// moves to the preallocated file as soon as it is ready), or it is half
+// full and no free file is left for the next one. The zeros are written
+// and synced by another goroutine under the name preallocName, so the
+// flusher never waits for them; createFile renames the file into place.
+// Under mu, from the flusher, with written the end of the data written.
+func (l *Log) maybePrealloc(st *flushState, written Position) {
+	a := st.active
+	if st.noPrealloc || st.prep != nil || st.preReady || a == nil || a.f == nil || l.closed ||
+		st.segSyncs < preallocAfterSyncs {
+		return
+	}
+	if st.fast && (len(l.free) > 0 || written.Segment != a.num || written.Offset < l.opts.SegmentSize/2) {
+		return
+	}
+	if _, ok := a.f.(vfs.Preallocator); !ok {
+		st.noPrealloc = true // the FS cannot; do not ask again
+		return
+	}
+	// Room for a segment, its last record's overshoot of a 100-byte
+	// record or so, and its seal; a larger last record appends.
+	size := l.opts.SegmentSize + 2*record.BlockSize
+	st.prep = make(chan error, 1)
+	go func(done chan<- error) { done <- l.preallocate(size) }(st.prep)
+}
+
+// preallocStep is how many bytes preallocate zero-fills between checks
+// of Log.preStop.
+const preallocStep = 4 << 20
+
+var errPreallocStopped = errors.New("wal: preallocation stopped: the log is closing")
+
+// preallocate creates preallocName, zero-filled and synced to size bytes.
+// On failure it removes what it created.
+func (l *Log) preallocate(size int64) error {
+	path := filepath.Join(l.dir, preallocName)
+	f, err := l.fs.Create(path)
+	if err != nil {
+		return err
+	}
+	p, ok := f.(vfs.Preallocator)
+	if !ok {
+		err = fmt.Errorf("wal: %s cannot be preallocated", path)
+	}
+	// In steps, so that Close need not wait for all of it.
+	for n := min(size, preallocStep); err == nil; n = min(size, n+preallocStep) {
+		if l.preStop.Load() {
+			err = errPreallocStopped
+		} else if err = p.Preallocate(n); err == nil && n == size {
+			err = f.Sync()
+			break
+		}
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		l.fs.Remove(path) // best effort: Open removes it too
+	}
+	return err
+}
+
+// pollPrealloc collects the outcome of a finished preallocation. A failure
+// (a full disk, say) is not the log's: segments then append to new files,
+// as without preallocation, and the flusher does not try again.
+func (l *Log) pollPrealloc(st *flushState) {
+	if st.prep == nil {
+		return
+	}
+	select {
+	case err := <-st.prep:
+		st.prep = nil
+		st.preReady = err == nil
+		st.noPrealloc = err != nil
+	default:
+	}
+}
+
+// dropPrealloc waits for a preallocation in progress and removes the
+// preallocated file, unused, as the flusher exits. A failure to remove it
+// is not reported: it holds no records, and Open removes it.
+func (l *Log) dropPrealloc(st *flushState) {
+	if st.prep != nil {
+		l.preStop.Store(true)
+		st.preReady = <-st.prep == nil
+		st.prep = nil
+	}
+	if st.preReady {
+		l.fs.Remove(filepath.Join(l.dir, preallocName))
+		st.preReady = false
 	}
 }

@@ -39,7 +39,7 @@ type ReplayStats struct {
 // elsewhere (by sequence number).
 func Replay(fs vfs.FS, dir string, fn func(pos Position, payload []byte) error) (ReplayStats, error) {
 	var st ReplayStats
-	segs, _, err := listDir(fs, dir)
+	segs, _, _, err := listDir(fs, dir)
 	if err != nil {
 		return st, err
 	}

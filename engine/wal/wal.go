@@ -49,6 +49,10 @@ func SegmentName(num uint64) string { return fmt.Sprintf("%06d.log", num) }
 
 func freeName(num uint64) string { return SegmentName(num) + ".free" }
 
+// preallocName is the file the flusher preallocates a segment in before
+// renaming it to the segment's name (see the package documentation).
+const preallocName = "prealloc.tmp"
+
 // parseName returns the number of a segment or free-file name.
 func parseName(name string) (num uint64, free, ok bool) {
 	base, free := strings.CutSuffix(name, ".free")
@@ -61,16 +65,20 @@ func parseName(name string) (num uint64, free, ok bool) {
 }
 
 // listDir returns the segment numbers and free-file numbers in dir,
-// ascending. A missing directory holds none.
-func listDir(fs vfs.FS, dir string) (segs, free []uint64, err error) {
+// ascending, and whether it holds a preallocation file. A missing
+// directory holds none.
+func listDir(fs vfs.FS, dir string) (segs, free []uint64, prealloc bool, err error) {
 	names, err := fs.List(dir)
 	if err != nil {
 		if vfs.IsNotExist(err) {
-			return nil, nil, nil
+			return nil, nil, false, nil
 		}
-		return nil, nil, fmt.Errorf("wal: %w", err)
+		return nil, nil, false, fmt.Errorf("wal: %w", err)
 	}
 	for _, name := range names {
+		if name == preallocName {
+			prealloc = true
+		}
 		if num, isFree, ok := parseName(name); ok {
 			if isFree {
 				free = append(free, num)
@@ -81,7 +89,7 @@ func listDir(fs vfs.FS, dir string) (segs, free []uint64, err error) {
 	}
 	slices.Sort(segs)
 	slices.Sort(free)
-	return segs, free, nil
+	return segs, free, prealloc, nil
 }
 
 // Metrics are a Log's counters since Open.
@@ -97,8 +105,9 @@ type Metrics struct {
 	// SyncRequests counts WriteRecord calls with sync and Sync calls.
 	SyncRequests uint64
 	// Rotations counts segments sealed to start a new one; Recycled counts
-	// new segments made from recycled files.
-	Rotations, Recycled uint64
+	// new segments made from recycled files, Preallocated those made from
+	// preallocated files.
+	Rotations, Recycled, Preallocated uint64
 }
 
 // RecordsPerSync returns SyncedRecords/Syncs: how many records one fsync
@@ -166,12 +175,16 @@ type Log struct {
 	// a group (see gather).
 	waiters, requests atomic.Int64
 
+	// preStop tells a preallocation in progress to stop: the flusher is
+	// exiting.
+	preStop atomic.Bool
+
 	work  chan struct{} // wakes the flusher
 	done  chan struct{} // closed when the flusher exits
 	delMu sync.Mutex    // serializes DeleteObsolete
 
 	m struct {
-		records, bytes, writes, syncs, syncedRecords, syncRequests, rotations, recycled atomic.Uint64
+		records, bytes, writes, syncs, syncedRecords, syncRequests, rotations, recycled, preallocated atomic.Uint64
 	}
 }
 
@@ -190,9 +203,16 @@ func Open(fs vfs.FS, dir string, opts Options) (*Log, error) {
 	if err := fs.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("wal: %w", err)
 	}
-	segs, free, err := listDir(fs, dir)
+	segs, free, prealloc, err := listDir(fs, dir)
 	if err != nil {
 		return nil, err
+	}
+	if prealloc {
+		// Left by a crash while it was being prepared or before it was
+		// used: it holds no records.
+		if err := fs.Remove(filepath.Join(dir, preallocName)); err != nil {
+			return nil, fmt.Errorf("wal: %w", err)
+		}
 	}
 	next := uint64(1)
 	if len(segs) > 0 {
@@ -226,14 +246,14 @@ func Open(fs vfs.FS, dir string, opts Options) (*Log, error) {
 	l.cond.L = &l.mu
 	s := newSegment(next)
 	recycle := l.popFree()
-	if s.f, err = l.createFile(next, recycle); err != nil {
+	if s.f, err = l.createFile(next, recycle, false); err != nil {
 		return nil, err
 	}
 	l.live = append(l.live, next)
 	l.segs, l.cur = []*segment{s}, s
 	l.written = Position{next, 0}
 	l.synced = l.written
-	go l.flushLoop(s)
+	go l.flushLoop(s, recycle != 0)
 	return l, nil
 }
 
@@ -293,16 +313,21 @@ func (l *Log) popFree() uint64 {
 	return num
 }
 
-// createFile creates segment num, from the free file recycle if it is not
-// 0, and syncs the directory.
-func (l *Log) createFile(num, recycle uint64) (vfs.File, error) {
+// createFile creates segment num, from the preallocated file if
+// prealloc is set, else from the free file recycle if it is not 0, and
+// syncs the directory.
+func (l *Log) createFile(num, recycle uint64, prealloc bool) (vfs.File, error) {
 	path := filepath.Join(l.dir, SegmentName(num))
 	var f vfs.File
 	var err error
-	if recycle != 0 {
-		if err = l.fs.Rename(filepath.Join(l.dir, freeName(recycle)), path); err == nil {
+	if prealloc || recycle != 0 {
+		from, count := filepath.Join(l.dir, freeName(recycle)), &l.m.recycled
+		if prealloc {
+			from, count = filepath.Join(l.dir, preallocName), &l.m.preallocated
+		}
+		if err = l.fs.Rename(from, path); err == nil {
 			if f, err = l.fs.OpenReadWrite(path); err == nil {
-				l.m.recycled.Add(1)
+				count.Add(1)
 			}
 		}
 	} else {
@@ -559,6 +584,7 @@ func (l *Log) Metrics() Metrics {
 		SyncRequests:  l.m.syncRequests.Load(),
 		Rotations:     l.m.rotations.Load(),
 		Recycled:      l.m.recycled.Load(),
+		Preallocated:  l.m.preallocated.Load(),
 	}
 }
 
