@@ -94,9 +94,11 @@
 // shared write but a CLOCK reference bit set on the first hit after the
 // hand passed. Put takes a mutex, replaces another version of its key, or
 // fills an empty slot of either set, or frees one by moving an entry of
-// the two sets to its own other set, or evicts by CLOCK in the colder of
-// the two sets (the hand clears the bits of entries hit since it last
-// passed, and takes the first unmarked one). Every Put is admitted; there
+// the two sets to its own other set, or evicts an idle entry (one a
+// sweeping hand, moved one set per such Put, found unhit for a whole
+// turn), or else evicts by CLOCK in the colder of the two sets (the hand
+// clears the bits of entries hit since it last passed, and takes the
+// first unmarked one). Every Put is admitted; there
 // is no admission policy, so a scan can flush hot blocks out of the sets
 // it touches. At most one
 // version of a key is cached, and a lookup for another version misses:

@@ -112,8 +112,8 @@ func TestPageCacheResidency(t *testing.T) {
 		{0.95, true, false, 0.97, 0.01},
 		{0.95, false, false, 0.97, 0.01},
 		{0.60, false, true, 0, 0.001},
-		{0.80, false, true, 0, 0.02},
-		{0.95, false, true, 0, 0.08},
+		{0.80, false, true, 0, 0.001},
+		{0.95, false, true, 0, 0.02},
 	} {
 		name := fmt.Sprintf("fill=%.0f%%/dense=%v/stale=%v", 100*tc.fill, tc.dense, tc.stale)
 		t.Run(name, func(t *testing.T) {
