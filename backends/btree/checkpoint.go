@@ -204,6 +204,7 @@ func (s *store) finishCheckpoint(j *ckptJob) {
 	}
 	clear(s.replaced)
 	s.replaced = s.replaced[:0]
+	s.retain(j.k)
 	v := s.cur.Load()
 	s.gen++
 	root, _ := s.swizzle(v.root, s.gen)
@@ -215,6 +216,37 @@ func (s *store) finishCheckpoint(j *ckptJob) {
 	s.lastCkptPages.Store(uint64(j.pages))
 	s.ckptPagesWritten.Add(uint64(j.pages))
 	s.ckptDone.Broadcast()
+}
+
+// retain takes the base pages of s.retained out of the pages checkpoint k
+// freed and drops them again: the current version has a delta leaf, a copy
+// of a leaf checkpoint k wrote, over each of them. The next checkpoint
+// writes (or the writes replace) those leaves and frees the pages. A page
+// is taken out once however often it is listed. The caller holds mu.
+func (s *store) retain(k uint64) {
+	if len(s.retained) == 0 {
+		return
+	}
+	keep := make(map[uint64]struct{}, len(s.retained))
+	for _, id := range s.retained {
+		keep[id] = struct{}{}
+	}
+	pg := &s.pg
+	for bi := range pg.pending {
+		b := &pg.pending[bi]
+		if b.tag != k {
+			continue
+		}
+		b.ids = slices.DeleteFunc(b.ids, func(id uint64) bool {
+			if _, ok := keep[id]; !ok {
+				return false
+			}
+			delete(keep, id)
+			pg.dropped = append(pg.dropped, id)
+			return true
+		})
+	}
+	s.retained = s.retained[:0]
 }
 
 // swizzle returns c with every node a checkpoint wrote replaced by its

@@ -91,20 +91,35 @@ func (s *store) baseOf(n *node, st *readStat) ([]byte, [][]byte, error) {
 	return p, nil, err
 }
 
-// searchBase searches the base of the delta n for key (see searchLeaf),
-// and returns the base's image and side list.
-func (s *store) searchBase(n *node, key []byte, st *readStat) (bp []byte, bbig [][]byte, i int, found bool, err error) {
+// searchBase looks key up in the base of the delta n and returns the
+// base's image and side list, and the offset of key's cell in the image
+// (0 if the base does not hold key). A base page with a leaf index is
+// probed through it.
+func (s *store) searchBase(n *node, key []byte, st *readStat) (bp []byte, bbig [][]byte, off int, err error) {
 	if n.under != nil {
 		bp, bbig = n.under.p, n.under.big
-		i, found, err = s.searchLeaf(bp, bbig, key)
-		return bp, bbig, i, found, err
+		i, found, err := s.searchLeaf(bp, bbig, key)
+		if err != nil || !found {
+			return bp, bbig, 0, err
+		}
+		return bp, bbig, page.Slot(bp, i), nil
 	}
-	bp, d, err := s.readNode(n.base, 0, st)
+	v, err := s.readView(n.base, 0, st)
 	if err != nil {
-		return nil, nil, 0, false, err
+		return nil, nil, 0, err
 	}
-	i, found, err = s.searchPage(bp, d, key)
-	return bp, nil, i, found, err
+	if ix := v.index(); ix != nil {
+		return v.b, nil, ix.find(&s.pg.l, v.b, key), nil
+	}
+	d := v.digest()
+	i, found, err := s.searchPage(v.b, d, key)
+	if err != nil || !found {
+		return v.b, nil, 0, err
+	}
+	if d != nil && d.offs != nil {
+		return v.b, nil, int(d.offs[i]), nil
+	}
+	return v.b, nil, page.Slot(v.b, i), nil
 }
 
 // mergeAt returns the size of a delta's image past which it is merged

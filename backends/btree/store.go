@@ -51,6 +51,10 @@ type store struct {
 	// nodes of its tree that writes replaced meanwhile (see replacing).
 	flight   *ckptJob
 	replaced []*node
+	// retained lists the base pages of replaced delta leaves that a copy
+	// still uses (see own): finishCheckpoint keeps them out of the free
+	// set and drops them again for the next checkpoint.
+	retained []uint64
 
 	// Counters.
 	checkpoints      atomic.Uint64
@@ -310,10 +314,11 @@ type writeMark struct {
 	dropped  int
 	droppedN [numKinds]uint64
 	replaced int
+	retained int
 }
 
 func (s *store) mark() writeMark {
-	return writeMark{dropped: len(s.pg.dropped), droppedN: s.pg.droppedN, replaced: len(s.replaced)}
+	return writeMark{dropped: len(s.pg.dropped), droppedN: s.pg.droppedN, replaced: len(s.replaced), retained: len(s.retained)}
 }
 
 // abort undoes the bookkeeping of a write that failed before publishing:
@@ -323,6 +328,7 @@ func (s *store) abort(m writeMark) {
 	s.pg.droppedN = m.droppedN
 	clear(s.replaced[m.replaced:])
 	s.replaced = s.replaced[:m.replaced]
+	s.retained = s.retained[:m.retained]
 }
 
 // replacing notes that write w replaces the published node n with a copy,

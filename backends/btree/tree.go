@@ -173,12 +173,29 @@ func (w *writer) own(c child, level int) (*node, error) {
 			// The checkpoint writing n frees n's base page, and the
 			// overflow runs of the entries n's changes replaced or
 			// deleted (in its base page or in the image under it): the
-			// copy, which lives on, must need none of them. (A copy
-			// that kept the image under n still held cells whose key
-			// runs were freed, and merging it at the next checkpoint
-			// read a reused page: TestRandomized seed 1795663052105602773.)
-			if err := w.merge(m); err != nil {
+			// copy, which lives on, must need none of them. Merging the
+			// copy reads the keys of the base's entries, also those n
+			// replaced or deleted: if one of them has a key run (the
+			// key is long), the copy is merged now, while the runs are
+			// intact. (A copy that kept the image under n and such a
+			// key merged at the next checkpoint and read a reused page:
+			// TestRandomized seed 1795663052105602773.) Else the copy
+			// keeps the base: an image under n is memory, and a base
+			// page is retained by finishCheckpoint. A copy costs a few
+			// entries rather than a whole leaf; merging every copy made
+			// during a checkpoint made most first writes to a leaf
+			// rebuild it while a checkpoint was being written.
+			bp, _, err := w.s.baseOf(m, &w.st)
+			if err != nil {
 				return nil, err
+			}
+			switch {
+			case w.s.pg.l.KeyRuns(bp):
+				if err := w.merge(m); err != nil {
+					return nil, err
+				}
+			case m.under == nil:
+				w.s.retained = append(w.s.retained, m.base.ID)
 			}
 		}
 		return m, nil
@@ -343,21 +360,21 @@ func (w *writer) insertLeaf(n *node, key, value []byte) (*node, cellSrc, error) 
 		c = w.leafCell(key, value, old.KeyRef, keyData)
 		used += len(c.b) - l.CellAt(n.p, i).Len()
 	case n.delta():
-		bp, bbig, bi, inBase, err := s.searchBase(n, key, &w.st)
+		bp, bbig, boff, err := s.searchBase(n, key, &w.st)
 		if err != nil {
 			return nil, cellSrc{}, err
 		}
-		if inBase {
+		if boff != 0 {
 			// The entry replaces the base's, whose long key's run it
 			// keeps using.
-			old := l.LeafCell(bp, bi)
+			old := l.LeafCellAt(bp, boff)
 			s.pg.dropRun(old.ValueRef, old.ValueLen)
 			var keyData []byte
 			if j, ok := old.KeyRef.IsPending(); ok {
 				keyData = bbig[j]
 			}
 			c = w.leafCell(key, value, old.KeyRef, keyData)
-			used += len(c.b) - l.CellAt(bp, bi).Len()
+			used += len(c.b) - l.CellInfoAt(bp, boff, true).Len()
 		} else {
 			c = w.leafCell(key, value, page.Ref{}, nil)
 			used += 2 + len(c.b)
@@ -588,13 +605,13 @@ func (w *writer) removeLeaf(n *node, key []byte) error {
 		return err
 	}
 	var base []byte
-	var bi int
-	var inBase bool
+	var boff int
 	if n.delta() {
-		if base, _, bi, inBase, err = s.searchBase(n, key, &w.st); err != nil {
+		if base, _, boff, err = s.searchBase(n, key, &w.st); err != nil {
 			return err
 		}
 	}
+	inBase := boff != 0
 	if found {
 		old := l.LeafCell(n.p, i)
 		if old.Tombstone {
@@ -612,10 +629,10 @@ func (w *writer) removeLeaf(n *node, key []byte) error {
 		if !inBase {
 			return nil
 		}
-		old := l.LeafCell(base, bi)
+		old := l.LeafCellAt(base, boff)
 		s.pg.dropRun(old.KeyRef, old.KeyLen)
 		s.pg.dropRun(old.ValueRef, old.ValueLen)
-		n.used = s.size(n) - 2 - l.CellAt(base, bi).Len()
+		n.used = s.size(n) - 2 - l.CellInfoAt(base, boff, true).Len()
 		w.insertCell(n, i, w.tombstone(key))
 		if n.img > s.mergeAt(n) {
 			if err := w.merge(n); err != nil {

@@ -348,3 +348,21 @@ func CompareKey(key, inline []byte, klen int) (cmp int, needFull bool) {
 	}
 	return 0, true
 }
+
+// KeyRuns reports whether a key of the well-formed leaf image p lies in
+// an overflow run of the file (a Ref that is not pending): a reader of
+// the image's keys needs those runs.
+func (l *Layout) KeyRuns(p []byte) bool {
+	for i := range Count(p) {
+		off := int(binary.LittleEndian.Uint16(p[HeaderSize+2*i:]))
+		if p[off]&flagKeyOverflow == 0 {
+			continue
+		}
+		if _, _, ref := l.LeafKeyAt(p, off); !ref.IsZero() {
+			if _, pending := ref.IsPending(); !pending {
+				return true
+			}
+		}
+	}
+	return false
+}
