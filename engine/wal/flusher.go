@@ -326,10 +326,9 @@ func (l *Log) closeFilesLocked() {
 
 // maybePrealloc starts preallocating the file of the next segment, in
 // the background, when the active segment has served many sync writers
-// (preallocAfterSyncs syncs) and the next segment would otherwise append
-// to a new file: either the active segment itself does (then the log
-// moves to the preallocated file as soon as it is ready), or it is half
-// full and no free file is left for the next one. The zeros are written
+// (preallocAfterSyncs syncs), no free file is left, and either the active
+// segment appends to a new file (then the log moves to the preallocated
+// file as soon as it is ready) or it is half full. The zeros are written
 // and synced by another goroutine under the name preallocName, so the
 // flusher never waits for them; createFile renames the file into place.
 // Under mu, from the flusher, with written the end of the data written.
@@ -339,8 +338,8 @@ func (l *Log) maybePrealloc(st *flushState, written Position) {
 		st.segSyncs < preallocAfterSyncs {
 		return
 	}
-	if st.fast && (len(l.free) > 0 || written.Segment != a.num || written.Offset < l.opts.SegmentSize/2) {
-		return
+	if len(l.free) > 0 || st.fast && (written.Segment != a.num || written.Offset < l.opts.SegmentSize/2) {
+		return // the next segment recycles a free file, or is far off
 	}
 	if _, ok := a.f.(vfs.Preallocator); !ok {
 		st.noPrealloc = true // the FS cannot; do not ask again

@@ -2,8 +2,10 @@ package wal
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -272,7 +274,9 @@ func TestPreallocatedSegments(t *testing.T) {
 // A crash at any point of writing, preallocating, moving to a
 // preallocated file and rotating keeps every acknowledged sync record and
 // leaves a log that replays without corruption and reopens: a crash clone
-// is taken after every operation that changes the FS.
+// is taken and checked after every operation that changes the FS (one in
+// 8 of the plain record writes and syncs). Each clone must hold a prefix
+// of the final log, compared at the end by hash.
 func TestPreallocatedCrashEveryOp(t *testing.T) {
 	seed := testSeed(t)
 	const perWriter = 150
@@ -283,27 +287,35 @@ func TestPreallocatedCrashEveryOp(t *testing.T) {
 	fs := newPreallocFS()
 	var acked atomic.Int64
 	type crash struct {
-		clone *vfs.MemFS
-		op    string
-		acked int64
+		op   string
+		n    int    // records in the clone
+		hash uint64 // of those records
 	}
 	var mu sync.Mutex
 	var crashes []crash
 	var ops []string
+	var failure error
 	fs.after = func(op string) {
 		mu.Lock()
 		defer mu.Unlock()
-		// Every operation near a preallocation or a new segment; one
-		// in 8 of the plain record writes and syncs.
 		n := len(ops)
 		ops = append(ops, op)
-		if (op == "write" || op == "sync") && n%8 != 0 {
+		if failure != nil || (op == "write" || op == "sync") && n%8 != 0 {
 			return
 		}
 		a := acked.Load()
 		x := seed + uint64(n)
-		c := fs.CrashClone(vfs.CrashOptions{UnsyncedDataPercent: int(x % 101), Seed: int64(x)})
-		crashes = append(crashes, crash{c, op, a})
+		clone := fs.CrashClone(vfs.CrashOptions{UnsyncedDataPercent: int(x % 101), Seed: int64(x)})
+		got, err := replayOn(clone)
+		switch {
+		case err != nil:
+			failure = fmt.Errorf("crash after op %d %q: Replay: %w (corruption: %v)", n, op, err, errors.Is(err, engine.ErrCorruption))
+		case int64(len(got)) < a:
+			failure = fmt.Errorf("crash after op %d %q: %d records, but %d sync writes had returned", n, op, len(got), a)
+		case len(crashes)%4 == 0:
+			failure = reopenAndWrite(clone, got)
+		}
+		crashes = append(crashes, crash{op, len(got), prefixHashes(got)[len(got)]})
 	}
 	l := mustOpen(t, fs, Options{SegmentSize: MinSegmentSize, SyncInterval: -1, RecycleSegments: -1})
 	// Batches of two sync writers, at least minWriters in all and until
@@ -317,45 +329,24 @@ func TestPreallocatedCrashEveryOp(t *testing.T) {
 	if err := l.Close(); err != nil {
 		t.Fatal(err)
 	}
+	mu.Lock()
+	defer mu.Unlock()
 	fs.after = nil
+	if failure != nil {
+		t.Fatal(failure)
+	}
 	if m := l.Metrics(); m.Preallocated < 2 {
 		t.Fatalf("%d preallocated segments, want at least 2", m.Preallocated)
 	}
 	final, _ := replayAll(t, fs)
 	checkWriters(t, final, writers)
+	want := prefixHashes(final)
 	kinds := map[string]int{}
 	for i, c := range crashes {
 		kinds[c.op]++
-		var got []replayed
-		_, err := Replay(c.clone, dir, func(pos Position, p []byte) error {
-			got = append(got, replayed{pos, bytes.Clone(p)})
-			return nil
-		})
-		if err != nil {
-			t.Fatalf("crash %d after %q: Replay: %v (corruption: %v)", i, c.op, err, errors.Is(err, engine.ErrCorruption))
+		if c.n > len(final) || c.hash != want[c.n] {
+			t.Fatalf("crash %d after %q: its %d records are not a prefix of the log's %d", i, c.op, c.n, len(final))
 		}
-		if int64(len(got)) < c.acked {
-			t.Fatalf("crash %d after %q: %d records, but %d sync writes had returned", i, c.op, len(got), c.acked)
-		}
-		checkReplay(t, got, final[:len(got)])
-		if i%4 != 0 {
-			continue
-		}
-		// The crashed log reopens and goes on.
-		l2, err := Open(c.clone, dir, Options{SegmentSize: MinSegmentSize})
-		if err != nil {
-			t.Fatalf("crash %d after %q: Open: %v", i, c.op, err)
-		}
-		p := rec(writers, 0, 100)
-		pos, err := l2.WriteRecord(p, true)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := l2.Close(); err != nil {
-			t.Fatal(err)
-		}
-		got2, _ := replayAll(t, c.clone)
-		checkReplay(t, got2, append(got, replayed{pos, p}))
 	}
 	renames := 0
 	for op, n := range kinds {
@@ -367,6 +358,58 @@ func TestPreallocatedCrashEveryOp(t *testing.T) {
 		t.Errorf("no crash taken after creating, preallocating or renaming %s; kinds: %v", preallocName, kinds)
 	}
 	t.Logf("%d crash clones checked after %d operations", len(crashes), len(ops))
+}
+
+// replayOn returns the records of the log on fs.
+func replayOn(fs vfs.FS) ([]replayed, error) {
+	var got []replayed
+	_, err := Replay(fs, dir, func(pos Position, p []byte) error {
+		got = append(got, replayed{pos, bytes.Clone(p)})
+		return nil
+	})
+	return got, err
+}
+
+// prefixHashes returns h with h[i] the hash of the first i records.
+func prefixHashes(rs []replayed) []uint64 {
+	h := fnv.New64a()
+	out := []uint64{h.Sum64()}
+	var b [16]byte
+	for _, r := range rs {
+		binary.LittleEndian.PutUint64(b[:], r.pos.Segment)
+		binary.LittleEndian.PutUint64(b[8:], uint64(r.pos.Offset))
+		h.Write(b[:])
+		h.Write(r.payload)
+		out = append(out, h.Sum64())
+	}
+	return out
+}
+
+// reopenAndWrite opens the crashed log on fs (holding the records got),
+// writes a sync record, closes it, and checks that the log replays as got
+// plus that record.
+func reopenAndWrite(fs vfs.FS, got []replayed) error {
+	l, err := Open(fs, dir, Options{SegmentSize: MinSegmentSize})
+	if err != nil {
+		return fmt.Errorf("reopening a crashed log: %w", err)
+	}
+	p := rec(1<<20, 0, 100)
+	pos, err := l.WriteRecord(p, true)
+	if cerr := l.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("writing to a reopened crashed log: %w", err)
+	}
+	after, err := replayOn(fs)
+	if err != nil {
+		return fmt.Errorf("replaying a reopened crashed log: %w", err)
+	}
+	want := append(slices.Clone(got), replayed{pos, p})
+	if len(after) != len(want) || prefixHashes(after)[len(after)] != prefixHashes(want)[len(want)] {
+		return fmt.Errorf("reopened crashed log: %d records, want the %d before plus the new one", len(after), len(got))
+	}
+	return nil
 }
 
 // A failed preallocation (a full disk, say) does not fail the log: it
