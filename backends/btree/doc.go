@@ -158,9 +158,14 @@
 // version they pin, and each checkpoint first releases every batch whose
 // tag is at most the oldest pin. The base page of a delta leaf is dropped
 // when the delta is made and freed by the checkpoint that writes the
-// delta's leaf, so it stays readable while the delta needs it; a copy of a
-// delta made while that checkpoint is being written is merged at once, so
-// that it does not need the page afterwards. The persisted free list holds
+// delta's leaf, so it stays readable while the delta needs it. A copy of a
+// delta made while that checkpoint is being written keeps the base: when
+// the checkpoint is durable, the base pages of such copies are taken back
+// out of its freed pages and dropped again, for the next checkpoint (the
+// one that writes the copy) to free. Only if the base holds a key in an
+// overflow run is the copy merged at once, while the run is intact:
+// merging a delta reads its base's keys, also those the delta replaced or
+// deleted, whose runs the checkpoint frees. The persisted free list holds
 // free, pending and dropped pages alike (after a crash no reader is
 // left). Lock-free Gets do not pin: a Get that meets a page reused under
 // it fails that page's LSN or checksum check, sees that pages were
