@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/lightningdb/lightning/backends/btree/internal/page"
+	"github.com/lightningdb/lightning/engine/checksum"
 )
 
 // verifyWrites makes every checkpoint check each page it writes as a
@@ -112,6 +113,16 @@ func (s *store) writeCheckpoint(j *ckptJob) error {
 	pg := &s.pg
 	pg.release(s.readers.oldest(j.prev.Checkpoint))
 	cw := ckptWriter{s: s, lsn: j.k}
+	if s.ckptWorkers > 0 {
+		if err := cw.startPipeline(s.ckptWorkers); err != nil {
+			return err
+		}
+		defer func() {
+			if cw.pipe != nil {
+				cw.pipe.Close() //nolint:errcheck // the checkpoint failed already
+			}
+		}()
+	}
 	root, err := cw.write(j.v.root, j.v.height-1)
 	if err != nil {
 		return err
@@ -137,12 +148,12 @@ func (s *store) writeCheckpoint(j *ckptJob) error {
 		if err := pg.l.EncodeFreelist(buf, flPages[i], j.k, head, chunk); err != nil {
 			return err
 		}
-		if err := cw.writePage(flPages[i], buf); err != nil {
+		if err := cw.writePage(ckptPage{id: flPages[i]}, buf); err != nil {
 			return err
 		}
 		head = page.Ref{ID: flPages[i], LSN: j.k}
 	}
-	if err := cw.flush(); err != nil {
+	if err := cw.finish(); err != nil {
 		return err
 	}
 	if err := pg.f.Sync(); err != nil {
@@ -302,21 +313,127 @@ type ckptWriter struct {
 	st      readStat
 	merged  *node // scratch: a delta leaf merged
 	cells   []cellSrc
+
+	// With OptCheckpointWorkers > 0, pages go through pipe: its workers
+	// seal them and build their cache entries (process), its sink
+	// gathers and writes them (emit) and caches them. scratch holds a
+	// page being built per level (Submit copies it).
+	pipe    *checksum.Pipeline
+	scratch [][]byte
+}
+
+// ckptPage describes a page (or an overflow run) a checkpoint writes.
+type ckptPage struct {
+	id    uint64
+	seal  bool // a leaf or branch page, to seal with id
+	cache bool // to put in the page cache
+	view  pageView
+}
+
+// startPipeline starts cw's pipeline with workers goroutines.
+func (cw *ckptWriter) startPipeline(workers int) error {
+	l := &cw.s.pg.l
+	p, err := checksum.NewPipeline(checksum.PipelineOptions{
+		Workers: workers,
+		Process: func(b *checksum.Block) error {
+			pp := b.Tag.(*ckptPage)
+			b.Out = b.Raw
+			if pp.cache {
+				// The cache keeps the page: it needs bytes of its own.
+				b.Out = make([]byte, len(b.Raw), l.PageSize)
+				copy(b.Out, b.Raw)
+			}
+			return cw.process(pp, b.Out)
+		},
+		Sink: func(b *checksum.Block) error {
+			pp := b.Tag.(*ckptPage)
+			if err := cw.emit(pp.id, b.Out); err != nil {
+				return err
+			}
+			if pp.cache {
+				cw.s.pg.cachePut(pp.id, cw.lsn, pp.view)
+			}
+			return nil
+		},
+	})
+	cw.pipe = p
+	return err
+}
+
+// pageBuf returns a zeroed buffer for the page of a node at level: a new
+// one (the cache keeps it) or, with a pipeline, the level's scratch.
+func (cw *ckptWriter) pageBuf(level int) []byte {
+	ps := cw.s.pg.l.PageSize
+	if cw.pipe == nil {
+		return make([]byte, ps)
+	}
+	for len(cw.scratch) <= level {
+		cw.scratch = append(cw.scratch, make([]byte, ps))
+	}
+	b := cw.scratch[level]
+	clear(b)
+	return b
+}
+
+// process seals the page of p in buf if it is a node's, checks it (tests),
+// and makes its cache view. It may run on a pipeline's worker.
+func (cw *ckptWriter) process(p *ckptPage, buf []byte) error {
+	l := &cw.s.pg.l
+	if p.seal {
+		l.Seal(buf, p.id, cw.lsn)
+	}
+	if verifyWrites {
+		typ := page.ReadHeader(buf).Type
+		ps := l.PageSize
+		for i := 0; i < len(buf)/ps; i++ {
+			if _, err := l.Check(buf[i*ps:(i+1)*ps], page.Ref{ID: p.id + uint64(i), LSN: cw.lsn}, typ); err != nil {
+				return fmt.Errorf("btree: checkpoint wrote a bad page: %w", err)
+			}
+		}
+	}
+	if p.cache {
+		p.view = view(l, buf)
+	}
+	return nil
+}
+
+// writePage writes the page (or run of pages) of p in buf: at once, or
+// through the pipeline. buf is then no longer the caller's unless there is
+// a pipeline (which copies it).
+func (cw *ckptWriter) writePage(p ckptPage, buf []byte) error {
+	if cw.pipe != nil {
+		return cw.pipe.Submit(buf, &p)
+	}
+	if err := cw.process(&p, buf); err != nil {
+		return err
+	}
+	if err := cw.emit(p.id, buf); err != nil {
+		return err
+	}
+	if p.cache {
+		cw.s.pg.cachePut(p.id, cw.lsn, p.view)
+	}
+	return nil
+}
+
+// finish writes everything submitted and stops the pipeline, if any.
+func (cw *ckptWriter) finish() error {
+	if cw.pipe != nil {
+		err := cw.pipe.Close()
+		cw.pipe = nil
+		if err != nil {
+			return err
+		}
+	}
+	return cw.flush()
 }
 
 // maxCombined bounds the bytes of consecutive pages written at once.
 const maxCombined = 256 << 10
 
-func (cw *ckptWriter) writePage(id uint64, buf []byte) error {
-	if verifyWrites {
-		typ := page.ReadHeader(buf).Type
-		for i := 0; i < len(buf)/cw.s.pg.l.PageSize; i++ {
-			ps := cw.s.pg.l.PageSize
-			if _, err := cw.s.pg.l.Check(buf[i*ps:(i+1)*ps], page.Ref{ID: id + uint64(i), LSN: cw.lsn}, typ); err != nil {
-				return fmt.Errorf("btree: checkpoint wrote a bad page: %w", err)
-			}
-		}
-	}
+// emit gathers the sealed page (or run) buf with id for writing, writing
+// what was gathered before if buf does not follow it.
+func (cw *ckptWriter) emit(id uint64, buf []byte) error {
 	ps := uint64(cw.s.pg.l.PageSize)
 	if len(cw.wbuf) > 0 && (id != cw.wfirst+uint64(len(cw.wbuf))/ps || len(cw.wbuf)+len(buf) > maxCombined) {
 		if err := cw.flush(); err != nil {
@@ -353,13 +470,10 @@ func (cw *ckptWriter) writeRun(data []byte) (page.Ref, error) {
 	for i := 0; i < n; i++ {
 		l.EncodeOverflow(buf[i*l.PageSize:(i+1)*l.PageSize], first, i, cw.lsn, data)
 	}
-	if err := cw.writePage(first, buf); err != nil {
+	if err := cw.writePage(ckptPage{id: first, cache: n == 1}, buf); err != nil {
 		return page.Ref{}, err
 	}
 	cw.written[kindOverflow] += uint64(n)
-	if n == 1 {
-		cw.s.pg.cachePut(first, cw.lsn, pageView{b: buf, pageMeta: pageMeta{level: -1}})
-	}
 	return page.Ref{ID: first, LSN: cw.lsn}, nil
 }
 
@@ -382,7 +496,7 @@ func (cw *ckptWriter) write(c child, level int) (page.Ref, error) {
 		}
 		img, big = cw.merged.p, cw.merged.big
 	}
-	buf := make([]byte, l.PageSize)
+	buf := cw.pageBuf(level)
 	cw.pend = l.Canonical(buf, img, cw.pend[:0])
 	var runs []runRef
 	for _, off := range cw.pend {
@@ -408,11 +522,9 @@ func (cw *ckptWriter) write(c child, level int) (page.Ref, error) {
 		}
 	}
 	id := cw.s.pg.alloc()
-	l.Seal(buf, id, cw.lsn)
-	if err := cw.writePage(id, buf); err != nil {
+	if err := cw.writePage(ckptPage{id: id, seal: true, cache: true}, buf); err != nil {
 		return page.Ref{}, err
 	}
-	cw.s.pg.cachePut(id, cw.lsn, view(l, buf))
 	cw.written[nodeKind(level)]++
 	ref := page.Ref{ID: id, LSN: cw.lsn}
 	n.written.Store(&writtenNode{ref: ref, runs: runs})

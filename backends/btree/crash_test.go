@@ -175,6 +175,11 @@ func TestCrashInCheckpoint(t *testing.T) {
 	rec := &crashRecorder{mem: mem, rng: rand.New(rand.NewPCG(seed, 12)), points: map[string][]crashPoint{}, seen: map[string]int{}}
 	fs := errorfs.Wrap(mem, rec)
 	opts := testOptions(fs)
+	if seed%2 == 1 {
+		// Odd seeds seal pages on checkpoint workers.
+		opts.Extra[OptCheckpointWorkers] = "2"
+		t.Logf("%s=2", OptCheckpointWorkers)
+	}
 	db := mustOpen(t, "db", opts)
 	writes := 3000
 	if testing.Short() {

@@ -143,6 +143,7 @@ func (db *DB) open(st settings, kind checksum.Kind) error {
 	s, err := openStore(storeConfig{
 		fs: o.FS, dir: db.dir, pageSize: st.pageSize, kind: kind,
 		cacheSize: o.CacheSize, readOnly: o.ReadOnly, logger: o.Logger,
+		ckptWorkers: st.ckptWorkers,
 	})
 	if err != nil {
 		return err

@@ -127,7 +127,10 @@
 // the current version; then, in the background, it writes every dirty
 // node of that version (and every pending overflow run) to newly
 // allocated pages, children before parents, gathering pages with
-// consecutive ids into one write; writes the free list to new pages;
+// consecutive ids into one write (with "btree.checkpoint_workers" > 0,
+// an engine/checksum Pipeline seals the pages and builds their cache
+// entries on that many goroutines, in order, while the checkpoint builds
+// the next pages; the bytes written are the same); writes the free list to new pages;
 // syncs the data file; writes the meta of checkpoint k+1 to page
 // (k+1)%2, the page the last durable meta does not occupy; and syncs
 // again. No page the last durable meta can reach is ever written, so a

@@ -29,7 +29,17 @@ const (
 	// indexes, instead of dirty nodes and deltas; a steady write load
 	// never pauses that long and is not affected.
 	OptIdleCheckpoint = "btree.idle_checkpoint"
+	// OptCheckpointWorkers is the number of goroutines that seal
+	// (checksum) the pages a checkpoint writes and build their cache
+	// entries (leaf index or digest), through an engine/checksum
+	// Pipeline, while the checkpoint goes on building the next pages: an
+	// integer from 0 to 64. Default 0: the checkpoint does that work
+	// itself. The file's bytes are the same either way.
+	OptCheckpointWorkers = "btree.checkpoint_workers"
 )
+
+// maxCheckpointWorkers bounds OptCheckpointWorkers.
+const maxCheckpointWorkers = 64
 
 // DefaultCheckpointInterval is the default of OptCheckpointInterval.
 const DefaultCheckpointInterval = time.Minute
@@ -42,6 +52,7 @@ type settings struct {
 	pageSize     int // 0: the file's, or the default for a new file
 	ckptInterval time.Duration
 	idleCkpt     time.Duration
+	ckptWorkers  int
 }
 
 // parseSettings reads the "btree." entries of extra. An unknown name under
@@ -70,8 +81,14 @@ func parseSettings(extra map[string]string) (settings, error) {
 			} else {
 				st.idleCkpt = d
 			}
+		case OptCheckpointWorkers:
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 0 || n > maxCheckpointWorkers {
+				return st, fmt.Errorf("%w: %s=%q: want an integer in [0, %d]", engine.ErrInvalidOptions, k, v, maxCheckpointWorkers)
+			}
+			st.ckptWorkers = n
 		default:
-			return st, fmt.Errorf("%w: unknown btree setting %q (known: %s, %s, %s)", engine.ErrInvalidOptions, k, OptPageSize, OptCheckpointInterval, OptIdleCheckpoint)
+			return st, fmt.Errorf("%w: unknown btree setting %q (known: %s, %s, %s, %s)", engine.ErrInvalidOptions, k, OptPageSize, OptCheckpointInterval, OptIdleCheckpoint, OptCheckpointWorkers)
 		}
 	}
 	return st, nil

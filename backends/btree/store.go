@@ -31,9 +31,10 @@ type version struct {
 // store is the tree and its data file, without the WAL: versions,
 // writes, checkpoints, readers' pins.
 type store struct {
-	fs   vfs.FS
-	path string
-	pg   pager
+	fs          vfs.FS
+	path        string
+	pg          pager
+	ckptWorkers int // OptCheckpointWorkers
 
 	cur     atomic.Pointer[version]
 	readers readerSet
@@ -130,12 +131,14 @@ type storeConfig struct {
 	cacheSize int64
 	readOnly  bool
 	logger    engine.Logger
+	// ckptWorkers is OptCheckpointWorkers.
+	ckptWorkers int
 }
 
 // openStore opens the data file of dir, creating it if it does not exist
 // (unless read-only), and loads the newest valid meta and its free list.
 func openStore(cfg storeConfig) (*store, error) {
-	s := &store{fs: cfg.fs, path: filepath.Join(cfg.dir, DataFile)}
+	s := &store{fs: cfg.fs, path: filepath.Join(cfg.dir, DataFile), ckptWorkers: cfg.ckptWorkers}
 	s.ckptDone.L = &s.mu
 	if _, err := cfg.fs.Stat(s.path); vfs.IsNotExist(err) {
 		if cfg.readOnly {

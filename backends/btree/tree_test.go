@@ -61,6 +61,12 @@ func TestParseSettings(t *testing.T) {
 		{map[string]string{OptIdleCheckpoint: "-1ms"}, 0, false},
 		{map[string]string{OptIdleCheckpoint: "soon"}, 0, false},
 		{map[string]string{OptCheckpointInterval: "soon"}, 0, false},
+		{map[string]string{OptCheckpointWorkers: "0"}, 0, true},
+		{map[string]string{OptCheckpointWorkers: "4"}, 0, true},
+		{map[string]string{OptCheckpointWorkers: "64"}, 0, true},
+		{map[string]string{OptCheckpointWorkers: "65"}, 0, false},
+		{map[string]string{OptCheckpointWorkers: "-1"}, 0, false},
+		{map[string]string{OptCheckpointWorkers: "two"}, 0, false},
 	} {
 		st, err := parseSettings(tc.extra)
 		if (err == nil) != tc.ok || st.pageSize != tc.ps {
@@ -219,6 +225,10 @@ func testRandomized(t *testing.T, seed uint64, kind string) {
 	fs := vfs.NewMem()
 	opts := testOptions(fs)
 	opts.Checksum = kind
+	if kind == "xxh3" {
+		// One run of each seed seals pages on checkpoint workers.
+		opts.Extra[OptCheckpointWorkers] = "3"
+	}
 	db := mustOpen(t, "db", opts)
 	l, _ := page.NewLayout("", 4096, checksum.CRC32C)
 	g := newKeyGen(rng, &l)
