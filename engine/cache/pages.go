@@ -201,14 +201,31 @@ func (c *PageCache[M]) Get(key, version uint64) (block []byte, meta M, ok bool) 
 		return nil, meta, false
 	}
 	si := c.set(key)
-	e := c.sets[si].find(key, version, c.ways)
+	s := &c.sets[si]
+	for w := 0; w < c.ways; w++ {
+		sl := &s.slots[w]
+		if sl.key.Load() != key {
+			continue
+		}
+		if e := sl.e.Load(); e != nil && e.key == key && e.version == version {
+			if e.ref.Load() != refHit {
+				e.ref.Store(refHit)
+			}
+			return e.block, e.meta, true
+		}
+	}
+	return c.getAlt(key, version, si)
+}
+
+// getAlt is Get's probe of key's second set, si being its first.
+func (c *PageCache[M]) getAlt(key, version uint64, si int) (block []byte, meta M, ok bool) {
+	alt := c.altSet(key, si)
+	if alt == si {
+		return nil, meta, false
+	}
+	e := c.sets[alt].find(key, version, c.ways)
 	if e == nil {
-		if alt := c.altSet(key, si); alt != si {
-			e = c.sets[alt].find(key, version, c.ways)
-		}
-		if e == nil {
-			return nil, meta, false
-		}
+		return nil, meta, false
 	}
 	if e.ref.Load() != refHit {
 		e.ref.Store(refHit)
