@@ -59,9 +59,11 @@ const pageWays = 4
 // Measured (TestPageCacheResidency, scattered keys at 80% of the slots):
 // with one set per key, 90% of the working set stayed cached and a uniform
 // stream missed 9.5%; now 99.9% of it, and the stream misses under 0.01%,
-// also in a table first filled with blocks never asked for again. The price: a
-// Get of a block in its second set (about one in eight at that fill)
-// reads a second cache line, and so does every miss.
+// also in a table first filled with blocks never asked for again. The
+// price: a Get of a block in its second set (about one in eight at that
+// fill) reads a second cache line (BenchmarkPageCacheGet/scattered80: a
+// hit costs about 20% more on average), and so does every miss; and Put,
+// under its mutex, may look at the sets of the eight entries of its two.
 //
 // Memory. The block and the metadata passed to Put, and returned by Get,
 // are shared by the cache and every caller that got them, for as long as
@@ -76,10 +78,10 @@ const pageWays = 4
 // the size of M (see Charge), and the table has capacity/charge slots,
 // fixed at NewPageCache and rounded down to whole sets of four (under
 // four: one set of that many; under one: a cache that caches nothing). A
-// slot holds at most one block, of at most blockSize
-// bytes of capacity (cap, not len: a larger block is refused, since it
-// would pin more than it is charged), so the blocks and metadata held never
-// exceed the capacity. Not charged: the allocator's rounding of entries
+// slot holds at most one block, of at most blockSize bytes of capacity
+// (cap, not len: a larger block is refused, since it would pin more than
+// it is charged), so the blocks and metadata held never exceed the
+// capacity. Not charged: the allocator's rounding of entries
 // and blocks up to its size classes (none for the btree's 64-byte entries
 // and power-of-two pages), and evicted blocks still held by callers.
 //
