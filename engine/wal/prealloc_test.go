@@ -494,3 +494,57 @@ func TestCloseStopsPreallocation(t *testing.T) {
 		t.Fatalf("%d records, want %d", len(got), 2*preallocAfterSyncs)
 	}
 }
+
+// On the OS file system, whose files implement vfs.Preallocator, a sync
+// writer's log moves to a preallocated segment: the real fallocate and
+// zeros path. The in-memory tests above cover the rest.
+func TestPreallocatedOnOSFS(t *testing.T) {
+	if testing.Short() {
+		t.Skip("writes to the disk")
+	}
+	d := t.TempDir()
+	l, err := Open(vfs.Default, d, Options{SegmentSize: MinSegmentSize, SyncInterval: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want [][]byte
+	deadline := time.Now().Add(30 * time.Second)
+	for i := 0; l.Metrics().Preallocated == 0; i++ {
+		if time.Now().After(deadline) {
+			t.Fatal("no segment was preallocated")
+		}
+		p := rec(0, i, 100)
+		if _, err := l.WriteRecord(p, true); err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, p)
+	}
+	// A few records in the preallocated segment.
+	for i, n := len(want), len(want)+10; i < n; i++ {
+		p := rec(0, i, 100)
+		if _, err := l.WriteRecord(p, true); err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, p)
+	}
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	fi, err := vfs.Default.Stat(filepath.Join(d, SegmentName(2)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Size() < MinSegmentSize {
+		t.Fatalf("the preallocated segment has %d bytes, want at least %d", fi.Size(), MinSegmentSize)
+	}
+	var got [][]byte
+	if _, err := Replay(vfs.Default, d, func(_ Position, p []byte) error {
+		got = append(got, bytes.Clone(p))
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(want) || !slices.EqualFunc(got, want, bytes.Equal) {
+		t.Fatalf("replayed %d records, want the %d written", len(got), len(want))
+	}
+}
