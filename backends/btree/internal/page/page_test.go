@@ -441,6 +441,7 @@ func exercise(l *Layout, p []byte) error {
 			l.LeafKey(p, i)
 			CompareKey([]byte("probe"), c.Key, c.KeyLen)
 		}
+		l.KeyRuns(p)
 		return node()
 	case TypeBranch:
 		for i := 0; i < Count(p); i++ {
@@ -456,4 +457,34 @@ func exercise(l *Layout, p []byte) error {
 		FreelistData(p, nil)
 	}
 	return nil
+}
+
+// TestKeyRuns checks which leaves report keys in overflow runs of the
+// file: a key with a written run does; inline keys, overflow values and
+// a key whose run is still pending (in memory) do not.
+func TestKeyRuns(t *testing.T) {
+	l := mustLayout(t, 4096, checksum.CRC32C)
+	long := bytes.Repeat([]byte("k"), l.MaxInlineKey()+50)
+	for _, tc := range []struct {
+		name string
+		ents []Entry
+		want bool
+	}{
+		{"empty", nil, false},
+		{"inline keys", []Entry{{Key: []byte("a"), Value: []byte("1"), ValueLen: 1}, {Key: []byte("b"), ValueLen: 5000, ValueRef: Ref{ID: 7, LSN: 1}}}, false},
+		{"longest inline key", []Entry{{Key: long[:l.MaxInlineKey()], Value: []byte("x"), ValueLen: 1}}, false},
+		{"key in a run", []Entry{{Key: []byte("a"), Value: []byte("1"), ValueLen: 1}, {Key: long, KeyRef: Ref{ID: 9, LSN: 2}, Value: []byte("y"), ValueLen: 1}}, true},
+		{"key in a pending run", []Entry{{Key: long, KeyRef: Pending(0), Value: []byte("y"), ValueLen: 1}}, false},
+		{"fixture", leafFixture(&l), true},
+	} {
+		p := make([]byte, l.PageSize)
+		if tc.ents == nil {
+			InitImage(p, 0)
+		} else if err := l.EncodeLeaf(p, 5, 4, tc.ents); err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		if got := l.KeyRuns(p); got != tc.want {
+			t.Errorf("%s: KeyRuns = %v, want %v", tc.name, got, tc.want)
+		}
+	}
 }
