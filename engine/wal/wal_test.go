@@ -588,22 +588,43 @@ func gateFS(inner vfs.FS, gate <-chan struct{}) vfs.FS {
 }
 
 // Group commit: while one fsync is in progress, every sync writer that
-// arrives queues, and the next round covers them all with one fsync.
+// arrives queues, and the next round covers them all with one fsync. The
+// first writer's fsync is held until the other writers are admitted, so
+// the rounds are known: one record, then all the others.
 func TestGroupCommit(t *testing.T) {
 	const writers = 32
 	gate := make(chan struct{})
+	entered := make(chan struct{}, 1)
 	counter := &errorfs.Counter{}
-	fs := errorfs.Wrap(gateFS(vfs.NewMem(), gate), counter)
+	fs := errorfs.Wrap(errorfs.Wrap(vfs.NewMem(), errorfs.InjectorFunc(func(op errorfs.Op) error {
+		if op.Kind == errorfs.OpSync {
+			select {
+			case entered <- struct{}{}:
+			default:
+			}
+			<-gate
+		}
+		return nil
+	})), counter)
 	l := mustOpen(t, fs, Options{SyncInterval: -1})
 	var wg sync.WaitGroup
 	errs := make(chan error, writers)
-	for w := 0; w < writers; w++ {
+	write := func(w int) {
 		wg.Add(1)
-		go func(w int) {
+		go func() {
 			defer wg.Done()
 			_, err := l.WriteRecord(rec(w, 0, 100), true)
 			errs <- err
-		}(w)
+		}()
+	}
+	write(0)
+	select {
+	case <-entered:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the first writer's fsync did not start")
+	}
+	for w := 1; w < writers; w++ {
+		write(w)
 	}
 	// Open the gate once every record is admitted: the first round's
 	// fsync is blocked until then, so the rest must share one more.
