@@ -258,6 +258,7 @@ func (s *store) retain(k uint64) {
 		})
 	}
 	s.retained = s.retained[:0]
+	pg.mirror()
 }
 
 // swizzle returns c with every node a checkpoint wrote replaced by its

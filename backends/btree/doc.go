@@ -167,8 +167,10 @@
 // out of its freed pages and dropped again, for the next checkpoint (the
 // one that writes the copy) to free. Only if the base holds a key in an
 // overflow run is the copy merged at once, while the run is intact:
-// merging a delta reads its base's keys, also those the delta replaced or
-// deleted, whose runs the checkpoint frees. The persisted free list holds
+// merging a delta reads its base's keys, also those of the entries the
+// delta deleted, whose key runs the checkpoint frees (a stricter test
+// than needed: a base key the delta replaced keeps its run). The
+// persisted free list holds
 // free, pending and dropped pages alike (after a crash no reader is
 // left). Lock-free Gets do not pin: a Get that meets a page reused under
 // it fails that page's LSN or checksum check, sees that pages were

@@ -185,6 +185,12 @@ func (w *writer) own(c child, level int) (*node, error) {
 			// entries rather than a whole leaf; merging every copy made
 			// during a checkpoint made most first writes to a leaf
 			// rebuild it while a checkpoint was being written.
+			if m.under != nil {
+				// The image under the copy is dirty data of the next
+				// checkpoint too (replace, when the copy is merged,
+				// takes it out again).
+				w.dirty += int64(len(m.under.p)) + nodeOverhead
+			}
 			bp, _, err := w.s.baseOf(m, &w.st)
 			if err != nil {
 				return nil, err
