@@ -148,6 +148,17 @@
 // checkpoint is still being written waits for it (a stall, counted in
 // Metrics), so dirty memory stays within about twice Options.MemTableSize.
 //
+// Tuning: Options.MemTableSize is the lever of write throughput. Under
+// random writes each checkpoint rewrites about every leaf a write touched
+// since the last one, so the budget sets how many changes a leaf page
+// write carries: a budget that holds one change per leaf rewrites a page
+// per change. Measured on a 2-core VM (1M random inserts of 100-byte
+// values, 2 writers, then 1M more; "lbench bench -workloads
+// target-writes -p lightning.option.memtable_size=N"): 32 MiB (the
+// default) 126K then 68K inserts/s; 64 MiB 161K then 78K; 128 MiB 203K
+// then 96K. Sequential loads (keys in order) fill each leaf once and are
+// not limited this way.
+//
 // # Free space
 //
 // Pages the tree stops using (a clean page a write made dirty, an
