@@ -348,13 +348,7 @@ func (cw *ckptWriter) startPipeline(workers int) error {
 		},
 		Sink: func(b *checksum.Block) error {
 			pp := b.Tag.(*ckptPage)
-			if err := cw.emit(pp.id, b.Out); err != nil {
-				return err
-			}
-			if pp.cache {
-				cw.s.pg.cachePut(pp.id, cw.lsn, pp.view)
-			}
-			return nil
+			return cw.land(pp, b.Out)
 		},
 	})
 	cw.pipe = p
@@ -408,6 +402,12 @@ func (cw *ckptWriter) writePage(p ckptPage, buf []byte) error {
 	if err := cw.process(&p, buf); err != nil {
 		return err
 	}
+	return cw.land(&p, buf)
+}
+
+// land gathers the processed page of p in buf for writing and caches it
+// if p asks: the pipeline's sink, or writePage without a pipeline.
+func (cw *ckptWriter) land(p *ckptPage, buf []byte) error {
 	if err := cw.emit(p.id, buf); err != nil {
 		return err
 	}

@@ -141,3 +141,13 @@ func (d *digest) bounds(key []byte) (lo, hi int) {
 	// and from sample hi on larger.
 	return max(0, (lo-1)*d.stride+1), min(d.n, hi*d.stride)
 }
+
+// cellOffset returns the offset of cell i of page p, whose digest is d
+// (nil: none): from the digest when it holds the offsets, else from the
+// page's slot.
+func cellOffset(p []byte, d *digest, i int) int {
+	if d != nil && d.offs != nil {
+		return int(d.offs[i])
+	}
+	return page.Slot(p, i)
+}

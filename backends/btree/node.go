@@ -116,10 +116,7 @@ func (s *store) searchBase(n *node, key []byte, st *readStat) (bp []byte, bbig [
 	if err != nil || !found {
 		return v.b, nil, 0, err
 	}
-	if d != nil && d.offs != nil {
-		return v.b, nil, int(d.offs[i]), nil
-	}
-	return v.b, nil, page.Slot(v.b, i), nil
+	return v.b, nil, cellOffset(v.b, d, i), nil
 }
 
 // mergeAt returns the size of a delta's image past which it is merged

@@ -111,12 +111,7 @@ func (s *store) get(v *version, key, dst []byte, st *readStat) ([]byte, error) {
 			if !ok {
 				return dst, engine.ErrNotFound
 			}
-			var cell page.Cell
-			if d != nil && d.offs != nil {
-				cell = s.pg.l.LeafCellAt(p, int(d.offs[i]))
-			} else {
-				cell = s.pg.l.LeafCell(p, i)
-			}
+			cell := s.pg.l.LeafCellAt(p, cellOffset(p, d, i))
 			return s.appendValue(dst, cell.Value, cell.ValueLen, cell.ValueRef, big)
 		}
 		var i int

@@ -896,20 +896,7 @@ func TestGroupCommitClosedLoop(t *testing.T) {
 		return nil
 	})
 	l := mustOpen(t, errorfs.Wrap(vfs.NewMem(), slow), Options{SyncInterval: -1})
-	var wg sync.WaitGroup
-	for w := range writers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range perWriter {
-				if _, err := l.WriteRecord(rec(w, i, 100), true); err != nil {
-					t.Error(err)
-					return
-				}
-			}
-		}()
-	}
-	wg.Wait()
+	writeSync(t, l, 0, writers, perWriter, nil)
 	m := l.Metrics()
 	if err := l.Close(); err != nil {
 		t.Fatal(err)
