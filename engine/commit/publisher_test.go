@@ -7,6 +7,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/lightningdb/lightning/internal/testseed"
 )
 
 // visibleChecker is the visible sequence number; each Store checks that
@@ -39,7 +41,7 @@ func (c *visibleChecker) Store(v uint64) {
 // an unfinished commit, every Finish returns with its own commit visible,
 // and it ends at the last commit.
 func TestPublisherOrder(t *testing.T) {
-	seed := newSeed(t)
+	seed := testseed.Seed(t)
 	const writers = 8
 	commits := 2000
 	if testing.Short() {

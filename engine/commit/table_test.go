@@ -2,7 +2,6 @@ package commit
 
 import (
 	"errors"
-	"flag"
 	"fmt"
 	"math/rand/v2"
 	"sync"
@@ -11,21 +10,8 @@ import (
 
 	"github.com/lightningdb/lightning/engine"
 	"github.com/lightningdb/lightning/engine/memtable"
+	"github.com/lightningdb/lightning/internal/testseed"
 )
-
-var seedFlag = flag.Uint64("seed", 0, "seed for randomized tests (0: time-based)")
-
-// newSeed returns the seed of a randomized test and logs it, so that a
-// failure can be replayed with -seed.
-func newSeed(t testing.TB) uint64 {
-	t.Helper()
-	seed := *seedFlag
-	if seed == 0 {
-		seed = uint64(time.Now().UnixNano())
-	}
-	t.Logf("seed %d (replay with -seed=%d)", seed, seed)
-	return seed
-}
 
 func TestBatchNeed(t *testing.T) {
 	es := memtable.EntrySize
@@ -145,7 +131,7 @@ func TestTableBookkeeping(t *testing.T) {
 // outside it as the pipeline does: an Apply after Fits said yes must never
 // fail, and at the end not even the smallest entry fits.
 func TestReserveNeverArenaFull(t *testing.T) {
-	seed := newSeed(t)
+	seed := testseed.Seed(t)
 	for _, writers := range []int{1, 4} {
 		for _, capacity := range []int{4 << 10, 64 << 10} {
 			t.Run(fmt.Sprintf("writers=%d,capacity=%d", writers, capacity), func(t *testing.T) {
