@@ -13,6 +13,7 @@ import (
 	"github.com/lightningdb/lightning/backends/lsm/internal/manifest"
 	"github.com/lightningdb/lightning/backends/lsm/internal/sstable"
 	"github.com/lightningdb/lightning/engine"
+	"github.com/lightningdb/lightning/engine/commit"
 	"github.com/lightningdb/lightning/engine/vfs"
 )
 
@@ -346,8 +347,8 @@ func (d *DB) flushLoop() {
 
 // flush writes memtable m (the oldest immutable one) to a level-0 table
 // and records it; then the WAL segments it made redundant go.
-func (d *DB) flush(m *memTable) error {
-	m.wg.Wait() // every batch reserved in m is inserted
+func (d *DB) flush(m *commit.Table) error {
+	m.Wait() // every batch reserved in m is inserted
 	d.mu.Lock()
 	snaps := d.snapshotListLocked()
 	d.mu.Unlock()
@@ -357,18 +358,18 @@ func (d *DB) flush(m *memTable) error {
 		return fmt.Errorf("lsm: flush: %w", err)
 	}
 	d.mu.Lock()
-	next := d.mem.logNum
+	next := d.mem.LogNum()
 	if len(d.imms) > 1 {
-		next = d.imms[1].logNum
+		next = d.imms[1].LogNum()
 	}
-	edit := &manifest.VersionEdit{LogNum: next, LastSeq: max(m.maxSeq, d.lastSeq)}
+	edit := &manifest.VersionEdit{LogNum: next, LastSeq: max(m.MaxSeq(), d.lastSeq)}
 	for _, f := range metas {
 		edit.Added = append(edit.Added, manifest.NewFile{Level: 0, Meta: f})
 	}
 	// d.imms[0] is m: only this goroutine removes memtables from imms.
 	d.imms = d.imms[1:]
 	if err := d.logAndApplyLocked(edit); err != nil {
-		d.imms = append([]*memTable{m}, d.imms...)
+		d.imms = append([]*commit.Table{m}, d.imms...)
 		d.mu.Unlock()
 		return fmt.Errorf("lsm: flush: %w", err)
 	}

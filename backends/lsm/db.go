@@ -17,6 +17,7 @@ import (
 	"github.com/lightningdb/lightning/engine"
 	"github.com/lightningdb/lightning/engine/cache"
 	"github.com/lightningdb/lightning/engine/checksum"
+	"github.com/lightningdb/lightning/engine/commit"
 	"github.com/lightningdb/lightning/engine/compress"
 	"github.com/lightningdb/lightning/engine/vfs"
 	"github.com/lightningdb/lightning/engine/wal"
@@ -57,14 +58,14 @@ type DB struct {
 	commitMu sync.Mutex
 	nextSeq  uint64 // under commitMu
 	visible  atomic.Uint64
-	pub      publisher
+	pub      commit.Publisher
 
 	// mu guards the fields below; cond (on mu) is broadcast whenever a
 	// flush or compaction finishes, the DB fails, or it starts closing.
 	mu      sync.Mutex
 	cond    sync.Cond
-	mem     *memTable   // changed under commitMu and mu
-	imms    []*memTable // full memtables waiting for flush, oldest first
+	mem     *commit.Table   // changed under commitMu and mu
+	imms    []*commit.Table // full memtables waiting for flush, oldest first
 	current *manifest.Version
 	man     *manifest.Writer
 	// The MANIFEST's counters (see manifest.VersionEdit).
@@ -262,7 +263,7 @@ func (d *DB) open() error {
 
 	if o.ReadOnly {
 		if len(mems) == 0 {
-			mems = append(mems, newMemTable(0, 0))
+			mems = append(mems, commit.NewTable(0, 0))
 		}
 	} else {
 		// The new MANIFEST and CURRENT first: a WAL segment never exists
@@ -282,7 +283,7 @@ func (d *DB) open() error {
 			return fmt.Errorf("lsm: opening the WAL: %w", err)
 		}
 		if len(mems) == 0 {
-			mems = append(mems, newMemTable(int(o.MemTableSize), d.wal.CurrentSegment()))
+			mems = append(mems, commit.NewTable(int(o.MemTableSize), d.wal.CurrentSegment()))
 		}
 	}
 	d.mem = mems[len(mems)-1]
@@ -398,9 +399,9 @@ func rowCacheBudget(cacheSize, asked int64, maxEntry int) int64 {
 // above logNum whose sequence numbers are above lastSeq (those at or
 // below are in the tables). It returns the memtables, oldest first, and
 // the last sequence number read.
-func (d *DB) replay(logNum, lastSeq uint64) ([]*memTable, uint64, error) {
-	var mems []*memTable
-	var cur *memTable
+func (d *DB) replay(logNum, lastSeq uint64) ([]*commit.Table, uint64, error) {
+	var mems []*commit.Table
+	var cur *commit.Table
 	prev := lastSeq
 	b := engine.NewBatch()
 	std := int(d.opts.MemTableSize)
@@ -423,24 +424,23 @@ func (d *DB) replay(logNum, lastSeq uint64) ([]*memTable, uint64, error) {
 		if seq <= prev {
 			return engine.Corruptf(path, pos.Offset, "WAL record with sequence numbers %d..%d after %d", seq, last, prev)
 		}
-		need, count, _ := batchNeed(b)
-		if cur == nil || !cur.fits(need, count) {
-			capacity := std
-			if !newMemTableCapacityCheck(std, need, count) {
-				c, err := capacityFor(need, count)
-				if err != nil {
-					return err
-				}
-				capacity = c
+		need, count, _ := commit.BatchNeed(b)
+		if cur == nil || !cur.Fits(need, count) {
+			capacity, err := memTableCapacity(std, need, count)
+			if err != nil {
+				return err
 			}
-			cur = newMemTable(capacity, pos.Segment)
+			cur = commit.NewTable(capacity, pos.Segment)
 			mems = append(mems, cur)
 		}
-		if err := cur.apply(b, seq); err != nil {
+		// Replay is single-threaded: Reserve and Unreserve around Apply
+		// only record the batch in Ops and MaxSeq, as a writer would.
+		cur.Reserve(need, count, last)
+		err := cur.Apply(b, seq)
+		cur.Unreserve(need, count)
+		if err != nil {
 			return err
 		}
-		cur.ops += count
-		cur.maxSeq = last
 		prev = last
 		return nil
 	})
@@ -570,7 +570,7 @@ func (d *DB) Flush() error {
 		d.commitMu.Unlock()
 		return err
 	}
-	if !d.mem.empty() {
+	if !d.mem.Empty() {
 		err := d.stallLocked()
 		if err == nil {
 			err = d.rotateLocked(int(d.opts.MemTableSize))

@@ -8,6 +8,7 @@ import (
 	"github.com/lightningdb/lightning/backends/lsm/internal/manifest"
 	"github.com/lightningdb/lightning/engine"
 	"github.com/lightningdb/lightning/engine/checksum"
+	"github.com/lightningdb/lightning/engine/commit"
 )
 
 // stats are the DB's counters since Open.
@@ -101,7 +102,7 @@ func (d *DB) Metrics() engine.Metrics {
 
 	d.mu.Lock()
 	v := d.current
-	mems := append([]*memTable{d.mem}, d.imms...)
+	mems := append([]*commit.Table{d.mem}, d.imms...)
 	m.Extra["lsm.memtables.immutable"] = float64(len(d.imms))
 	m.Extra["lsm.compaction.running"] = float64(d.compacting)
 	m.Extra["lsm.snapshots"] = float64(len(d.snapshots))
@@ -111,7 +112,7 @@ func (d *DB) Metrics() engine.Metrics {
 	}
 	d.mu.Unlock()
 	for _, mt := range mems {
-		m.MemTableBytes += uint64(mt.sl.Size())
+		m.MemTableBytes += uint64(mt.Skiplist().Size())
 	}
 	m.DiskSize = uint64(manifestSize)
 	for level := range manifest.NumLevels {

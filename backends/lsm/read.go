@@ -9,6 +9,7 @@ import (
 	"github.com/lightningdb/lightning/backends/lsm/internal/bloom"
 	"github.com/lightningdb/lightning/backends/lsm/internal/manifest"
 	"github.com/lightningdb/lightning/engine"
+	"github.com/lightningdb/lightning/engine/commit"
 	"github.com/lightningdb/lightning/internal/percpu"
 )
 
@@ -22,8 +23,8 @@ import (
 type readState struct {
 	d    *DB
 	rc   *percpu.RefCount
-	mem  *memTable
-	imms []*memTable
+	mem  *commit.Table
+	imms []*commit.Table
 	v    *manifest.Version
 }
 
@@ -62,7 +63,7 @@ func (rs *readState) free() { rs.d.addObsolete(rs.v.Release()) }
 // publishLocked makes a new readState of d.mem, d.imms and d.current.
 // Under d.mu.
 func (d *DB) publishLocked() {
-	rs := &readState{d: d, rc: percpu.NewRefCount(), mem: d.mem, imms: append([]*memTable(nil), d.imms...), v: d.current}
+	rs := &readState{d: d, rc: percpu.NewRefCount(), mem: d.mem, imms: append([]*commit.Table(nil), d.imms...), v: d.current}
 	rs.v.Retain()
 	if old := d.rs.Swap(rs); old != nil {
 		old.retire()
@@ -123,11 +124,11 @@ func (d *DB) get(key, dst []byte, seq uint64) (_ []byte, tables int, _ error) {
 		return dst, 0, fmt.Errorf("lsm: Get: %w", engine.ErrClosed)
 	}
 	defer rs.release(shard)
-	if v, kind, ok := rs.mem.sl.Get(key, seq); ok {
+	if v, kind, ok := rs.mem.Skiplist().Get(key, seq); ok {
 		return found(dst, v, kind, 0)
 	}
 	for i := len(rs.imms) - 1; i >= 0; i-- {
-		if v, kind, ok := rs.imms[i].sl.Get(key, seq); ok {
+		if v, kind, ok := rs.imms[i].Skiplist().Get(key, seq); ok {
 			return found(dst, v, kind, 0)
 		}
 	}

@@ -7,76 +7,17 @@ import (
 
 	"github.com/lightningdb/lightning/backends/lsm/internal/base"
 	"github.com/lightningdb/lightning/engine"
+	"github.com/lightningdb/lightning/engine/commit"
 	"github.com/lightningdb/lightning/engine/memtable"
 	"github.com/lightningdb/lightning/engine/wal"
 )
 
-// The commit pipeline
-//
-// A write is a batch. Under commitMu it gets room in the active memtable
-// (rotating it, or stalling, if needed), its sequence numbers, and its
-// place in the WAL (appended, not yet synced): so WAL order, sequence order
-// and memtable assignment agree. Then, outside the mutex and concurrently
-// with other writers, it is inserted into the memtable; then it is
-// published: the visible sequence number moves past a batch only once it
-// and every earlier batch are fully inserted, so readers see whole batches
-// in commit order. A Sync write then waits for the WAL to be synced
-// through its record; concurrent Sync writers share fsyncs (group commit).
-
-// publisher advances the visible sequence number in commit order.
-type publisher struct {
-	mu    sync.Mutex
-	queue []*pending // commits not yet published, in sequence order
-	head  int
-	pool  sync.Pool
-}
-
-type pending struct {
-	last      uint64 // last sequence number of the batch
-	done      bool
-	published bool
-	ch        chan struct{}
-}
-
-// enqueue adds a commit whose batch ends at sequence number last. Called
-// in sequence order (under commitMu).
-func (p *publisher) enqueue(last uint64) *pending {
-	c, _ := p.pool.Get().(*pending)
-	if c == nil {
-		c = &pending{ch: make(chan struct{}, 1)}
-	}
-	c.last, c.done, c.published = last, false, false
-	p.mu.Lock()
-	if p.head > 0 && p.head == len(p.queue) {
-		p.queue, p.head = p.queue[:0], 0
-	}
-	p.queue = append(p.queue, c)
-	p.mu.Unlock()
-	return c
-}
-
-// finish marks c inserted, publishes every finished commit at the head of
-// the queue, and waits until c itself is published.
-func (p *publisher) finish(c *pending, visible interface{ Store(uint64) }) {
-	p.mu.Lock()
-	c.done = true
-	for p.head < len(p.queue) && p.queue[p.head].done {
-		h := p.queue[p.head]
-		p.queue[p.head] = nil
-		p.head++
-		visible.Store(h.last)
-		h.published = true
-		if h != c {
-			h.ch <- struct{}{}
-		}
-	}
-	pub := c.published
-	p.mu.Unlock()
-	if !pub {
-		<-c.ch
-	}
-	p.pool.Put(c)
-}
+// The commit pipeline is package commit's (see its documentation): under
+// commitMu a batch gets room in the active memtable (makeRoom rotates it,
+// or stalls, if needed), its sequence numbers, its WAL record and its place
+// in the publication queue; it is inserted and published outside the
+// mutex. A Sync write then waits for the WAL to be synced through its
+// record; concurrent Sync writers share fsyncs (group commit).
 
 // batchPool recycles the batches of Set and Delete.
 var batchPool = sync.Pool{New: func() any { return engine.NewBatch() }}
@@ -128,7 +69,7 @@ func (d *DB) Apply(b *engine.Batch, opts engine.WriteOptions) error {
 	if b.Empty() {
 		return d.writable()
 	}
-	need, count, user := batchNeed(b)
+	need, count, user := commit.BatchNeed(b)
 	err := d.write(b, opts.Sync, need, count, user)
 	if err == nil {
 		d.ops.add(opBatches, 1)
@@ -151,13 +92,13 @@ func (d *DB) writable() error {
 }
 
 // write commits a validated, non-empty batch, whose reservation and user
-// bytes are need, count and user (see batchNeed).
+// bytes are need, count and user (see commit.BatchNeed).
 func (d *DB) write(b *engine.Batch, sync bool, need, count, user int) error {
 	if err := d.writable(); err != nil {
 		return err
 	}
 	if n := len(b.Repr()); n > wal.MaxRecordSize {
-		return fmt.Errorf("%w: a batch of %d bytes exceeds the WAL's record limit of %d", errBatchTooLarge, n, wal.MaxRecordSize)
+		return fmt.Errorf("lsm: %w: a batch of %d bytes exceeds the WAL's record limit of %d", commit.ErrBatchTooLarge, n, wal.MaxRecordSize)
 	}
 	d.commitMu.Lock()
 	if err := d.writable(); err != nil {
@@ -182,14 +123,15 @@ func (d *DB) write(b *engine.Batch, sync bool, need, count, user int) error {
 		return err
 	}
 	d.nextSeq = last + 1
-	mem.reserve(need, count, last)
-	c := d.pub.enqueue(last)
+	mem.Reserve(need, count, last)
+	c := d.pub.Enqueue(last)
 	d.commitMu.Unlock()
 
-	ierr := mem.apply(b, seq)
-	d.pub.finish(c, &d.visible)
-	mem.unreserve(need, count)
+	ierr := mem.Apply(b, seq)
+	d.pub.Finish(c, &d.visible)
+	mem.Unreserve(need, count)
 	if ierr != nil {
+		ierr = fmt.Errorf("lsm: %w", ierr)
 		d.fail(ierr)
 		return ierr
 	}
@@ -221,25 +163,20 @@ func (d *DB) write(b *engine.Batch, sync bool, need, count, user int) error {
 // makeRoom returns the memtable the batch goes into: the active one if it
 // fits, else a new one after rotating (which may stall while flushes or
 // level 0 are behind). Under commitMu.
-func (d *DB) makeRoom(need, count int) (*memTable, error) {
+func (d *DB) makeRoom(need, count int) (*commit.Table, error) {
 	m := d.mem
-	if m.fits(need, count) {
+	if m.Fits(need, count) {
 		return m, nil
 	}
-	std := int(d.opts.MemTableSize)
-	capacity := std
-	if probe := newMemTableCapacityCheck(std, need, count); !probe {
-		c, err := capacityFor(need, count)
-		if err != nil {
-			return nil, err
-		}
-		capacity = c
+	capacity, err := memTableCapacity(int(d.opts.MemTableSize), need, count)
+	if err != nil {
+		return nil, fmt.Errorf("lsm: %w", err)
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if m.empty() {
+	if m.Empty() {
 		// Nothing written to it: swap it for one large enough.
-		d.mem = newMemTable(capacity, m.logNum)
+		d.mem = commit.NewTable(capacity, m.LogNum())
 		d.publishLocked()
 		return d.mem, nil
 	}
@@ -252,11 +189,14 @@ func (d *DB) makeRoom(need, count int) (*memTable, error) {
 	return d.mem, nil
 }
 
-// newMemTableCapacityCheck reports whether a batch fits an empty memtable
-// of the standard capacity.
-func newMemTableCapacityCheck(std, need, count int) bool {
-	c, err := capacityFor(need, count)
-	return err == nil && c <= std
+// memTableCapacity returns the capacity of a new memtable for a batch of
+// the given reservation: the standard one, or a larger one if the batch
+// does not fit that even when empty.
+func memTableCapacity(std, need, count int) (int, error) {
+	if commit.FitsEmpty(std, need, count) {
+		return std, nil
+	}
+	return commit.CapacityFor(need, count)
 }
 
 // stallLocked waits while too many memtables wait for flushing or level 0
@@ -302,7 +242,7 @@ func (d *DB) rotateLocked(capacity int) error {
 		return err
 	}
 	d.imms = append(d.imms, d.mem)
-	d.mem = newMemTable(capacity, logNum)
+	d.mem = commit.NewTable(capacity, logNum)
 	d.publishLocked()
 	d.cond.Broadcast() // wakes the flusher
 	return nil
