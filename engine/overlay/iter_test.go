@@ -196,6 +196,9 @@ func TestIterRandomized(t *testing.T) {
 	var it Iter // reused with Reset across rounds
 	for round := range rounds {
 		n := 1 + rng.Intn(3)
+		if rng.Intn(10) == 0 {
+			n = 4 + rng.Intn(2) // more layers than Iter holds inline
+		}
 		layers := make([]Layer, n)
 		wants := make([]map[string]entry, n)
 		descs := make([]string, n)
