@@ -273,7 +273,7 @@ func TestAllocationInvariants(t *testing.T) {
 					if s.flight == nil && s.failed == nil {
 						var pinned []*version
 						for _, sn := range snaps {
-							pinned = append(pinned, sn.v)
+							pinned = append(pinned, sn.rv.v)
 						}
 						if err := checkAlloc(s, pinned); err != nil {
 							s.mu.Unlock()

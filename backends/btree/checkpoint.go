@@ -100,7 +100,7 @@ func (s *store) checkpointSync(walLog uint64) error {
 // failCheckpoint makes the store failed after a checkpoint's error. The
 // caller holds mu.
 func (s *store) failCheckpoint(err error) error {
-	s.failed = fmt.Errorf("btree: checkpoint failed, the engine must be reopened: %w", err)
+	s.setFailed(fmt.Errorf("btree: checkpoint failed, the engine must be reopened: %w", err))
 	s.flight = nil
 	s.inFlightDirty.Store(0)
 	s.ckptDone.Broadcast()

@@ -15,11 +15,18 @@ func openOn(fs vfs.FS, dir string, opts *engine.Options) (engine.Engine, error) 
 	return Open(dir, opts)
 }
 
+// TestConformance runs the kit on both write paths: through the write
+// buffer (the default) and straight into the tree.
 func TestConformance(t *testing.T) {
-	enginetest.Run(t, openOn, enginetest.WithOptions(func(o *engine.Options) {
-		if o.Extra == nil {
-			o.Extra = map[string]string{}
-		}
-		o.Extra[OptPageSize] = "4096"
-	}))
+	for _, buffered := range []string{"true", "false"} {
+		t.Run("write_buffer="+buffered, func(t *testing.T) {
+			enginetest.Run(t, openOn, enginetest.WithOptions(func(o *engine.Options) {
+				if o.Extra == nil {
+					o.Extra = map[string]string{}
+				}
+				o.Extra[OptPageSize] = "4096"
+				o.Extra[OptWriteBuffer] = buffered
+			}))
+		})
+	}
 }

@@ -39,6 +39,9 @@ type DB struct {
 	s        *store
 	log      *wal.Log // nil when read-only
 	readOnly bool
+	// buf is the write buffer; nil when read-only or with
+	// btree.write_buffer=false (writes then change the tree directly).
+	buf *writeBuffer
 
 	seq    uint64 // last sequence number used; under s.mu
 	closed atomic.Bool
@@ -93,6 +96,9 @@ func Open(dir string, opts *engine.Options) (*DB, error) {
 		lock.Close()
 		return nil, err
 	}
+	if !db.readOnly && st.writeBuffer {
+		db.buf = newWriteBuffer(db)
+	}
 	if !db.readOnly && (st.ckptInterval > 0 || st.idleCkpt > 0) {
 		db.bg.Add(1)
 		go db.checkpointTimer(st.ckptInterval, st.idleCkpt)
@@ -112,9 +118,10 @@ func (db *DB) checkpointTimer(interval, idle time.Duration) {
 	}
 	t := time.NewTicker(max(tick, time.Millisecond))
 	defer t.Stop()
-	// Writes (and checkpoints) advance s.gen: quietSince is when the
-	// timer last saw it move.
-	var gen uint64
+	// Writes (and checkpoints) advance s.gen, and buffered writes the
+	// visible sequence number: quietSince is when the timer last saw
+	// either move.
+	var gen, seq uint64
 	quietSince := time.Now()
 	for {
 		select {
@@ -127,8 +134,18 @@ func (db *DB) checkpointTimer(interval, idle time.Duration) {
 		if s.gen != gen {
 			gen, quietSince = s.gen, time.Now()
 		}
+		if db.buf != nil && db.buf.visible.Load() != seq {
+			seq, quietSince = db.buf.visible.Load(), time.Now()
+		}
 		due := interval > 0 && time.Since(db.lastCkpt) >= interval
 		quiet := idle > 0 && time.Since(quietSince) >= idle
+		if db.buf != nil && (due || quiet) && !db.closed.Load() && s.failed == nil {
+			// Freeze the buffered writes, if nothing is being merged:
+			// the merger checkpoints after merging them.
+			s.mu.Unlock()
+			_ = db.buf.flush(false) // a failure is kept in s.failed
+			s.mu.Lock()
+		}
 		if !db.closed.Load() && s.failed == nil && s.flight == nil && (due || quiet) && s.needsCheckpoint() {
 			_ = db.startCheckpointLocked() // kept in s.failed
 		}
@@ -294,6 +311,9 @@ func (db *DB) Set(key, value []byte, opts engine.WriteOptions) error {
 	b.Set(key, value)
 	db.sets.Add(1)
 	db.userBytes.Add(uint64(len(key) + len(value)))
+	if db.buf != nil {
+		return db.commitBuffered(b, opts)
+	}
 	return db.commit(b, opts, func(w *writer) error { return w.set(key, value) })
 }
 
@@ -311,6 +331,9 @@ func (db *DB) Delete(key []byte, opts engine.WriteOptions) error {
 	b.Delete(key)
 	db.deletes.Add(1)
 	db.userBytes.Add(uint64(len(key)))
+	if db.buf != nil {
+		return db.commitBuffered(b, opts)
+	}
 	return db.commit(b, opts, func(w *writer) error { return w.del(key) })
 }
 
@@ -327,6 +350,9 @@ func (db *DB) Apply(b *engine.Batch, opts engine.WriteOptions) error {
 	}
 	db.batches.Add(1)
 	db.userBytes.Add(uint64(b.Size() - engine.BatchHeaderLen))
+	if db.buf != nil {
+		return db.commitBuffered(b, opts)
+	}
 	return db.commit(b, opts, func(w *writer) error { return applyBatch(w, b) })
 }
 
@@ -391,23 +417,36 @@ func (db *DB) commit(b *engine.Batch, opts engine.WriteOptions, apply func(w *wr
 	return nil
 }
 
-// startCheckpointLocked rotates the WAL and starts a checkpoint of the
-// current version in the background (see store.beginCheckpoint). The
-// caller holds s.mu; no checkpoint is in flight.
+// startCheckpointLocked starts a checkpoint of the current version in
+// the background (see store.beginCheckpoint). Without a write buffer it
+// first rotates the WAL, so that every record of the version is in a
+// segment below the new one; with one, the tree holds no record of the
+// memtables, whose first segment (writeBuffer.oldest) recovery replays
+// from. The caller holds s.mu; no checkpoint is in flight.
 func (db *DB) startCheckpointLocked() error {
 	s := db.s
 	if s.failed != nil {
 		return s.failed
 	}
+	if db.buf != nil {
+		db.startCheckpointAt(db.buf.oldest.Load())
+		return nil
+	}
 	walLog, err := db.log.Rotate()
 	if err != nil {
-		s.failed = fmt.Errorf("btree: rotating the WAL: %w", err)
-		return s.failed
+		return s.setFailed(fmt.Errorf("btree: rotating the WAL: %w", err))
 	}
-	j := s.beginCheckpoint(walLog)
+	db.startCheckpointAt(walLog)
+	return nil
+}
+
+// startCheckpointAt starts a checkpoint of the current version in the
+// background, recording walLog as the first WAL segment recovery must
+// replay. The caller holds s.mu; no checkpoint is in flight.
+func (db *DB) startCheckpointAt(walLog uint64) {
+	j := db.s.beginCheckpoint(walLog)
 	db.bg.Add(1)
 	go db.runCheckpoint(j)
-	return nil
 }
 
 // runCheckpoint writes checkpoint j, then, under s.mu, publishes it,
@@ -433,7 +472,7 @@ func (db *DB) runCheckpoint(j *ckptJob) {
 	var mk engine.Batch
 	mk.SetSeq(s.meta.LastSeq)
 	if _, err := db.log.WriteRecord(mk.Repr(), false); err != nil {
-		s.failed = fmt.Errorf("btree: writing the checkpoint marker: %w", err)
+		s.setFailed(fmt.Errorf("btree: writing the checkpoint marker: %w", err))
 		return
 	}
 	if err := db.log.DeleteObsolete(s.meta.WALLog); err != nil {
@@ -478,6 +517,11 @@ func (db *DB) Flush() error {
 	if db.readOnly {
 		return nil
 	}
+	if db.buf != nil {
+		if err := db.buf.flush(true); err != nil {
+			return err
+		}
+	}
 	db.s.mu.Lock()
 	defer db.s.mu.Unlock()
 	if db.closed.Load() {
@@ -491,6 +535,16 @@ func (db *DB) Get(key, dst []byte) ([]byte, error) {
 	if db.closed.Load() {
 		return dst, engine.ErrClosed
 	}
+	if wb := db.buf; wb != nil {
+		bv := wb.view.Load()
+		if bv.buffered() {
+			out, done, err := bufGet(bv, wb.visible.Load(), key, dst)
+			if done {
+				db.s.reads.add(stripeOf(key), 1, 0, 0)
+				return out, err
+			}
+		}
+	}
 	out, err := db.s.getLatest(key, dst)
 	if err != nil && err != engine.ErrNotFound && db.closed.Load() {
 		return dst, engine.ErrClosed
@@ -503,13 +557,23 @@ func (db *DB) NewIter(opts engine.IterOptions) (engine.Iterator, error) {
 	if db.closed.Load() {
 		return nil, engine.ErrClosed
 	}
-	v := db.s.readers.acquire(&db.s.cur)
-	return db.newIter(v, opts), nil
+	return db.newIter(db.acquireView(), opts), nil
 }
 
-// newIter returns an iterator over v, which the caller has pinned; the
-// iterator releases the pin on Close.
-func (db *DB) newIter(v *version, opts engine.IterOptions) *Iter {
+// newIter returns an iterator over rv, whose version the caller has
+// pinned; the iterator releases the pin on Close. Over buffered writes it
+// merges the memtables with the tree.
+func (db *DB) newIter(rv readView, opts engine.IterOptions) engine.Iterator {
+	it := db.newTreeIter(rv.v, opts)
+	if !rv.buf.buffered() {
+		return it
+	}
+	return newBufIter(rv, it, opts)
+}
+
+// newTreeIter returns an iterator over the tree of v, pinned by the
+// caller; the iterator releases the pin on Close.
+func (db *DB) newTreeIter(v *version, opts engine.IterOptions) *Iter {
 	db.iters.Add(1)
 	it := &Iter{
 		t:        treeIter{s: db.s, v: v},
@@ -530,7 +594,7 @@ func (db *DB) NewSnapshot() (engine.Snapshot, error) {
 	if db.closed.Load() {
 		return nil, engine.ErrClosed
 	}
-	return &snapshot{db: db, v: db.s.readers.acquire(&db.s.cur)}, nil
+	return &snapshot{db: db, rv: db.acquireView()}, nil
 }
 
 // Close implements engine.Engine: it writes a final checkpoint (unless the
@@ -542,13 +606,21 @@ func (db *DB) Close() error {
 	}
 	close(db.stop)
 	s := db.s
-	s.mu.Lock()
 	var errs []error
+	if db.buf != nil {
+		// Every failure of flush is the store's: checkpointLocked
+		// reports it.
+		_ = db.buf.flush(true)
+	}
+	s.mu.Lock()
 	if db.log != nil {
 		errs = append(errs, db.checkpointLocked())
 	}
 	s.mu.Unlock()
-	db.bg.Wait() // the timer, and the last checkpoint's goroutine
+	if db.buf != nil {
+		db.buf.close()
+	}
+	db.bg.Wait() // the timer, the merger, and the last checkpoint's goroutine
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if db.log != nil {
@@ -560,10 +632,10 @@ func (db *DB) Close() error {
 	return errors.Join(errs...)
 }
 
-// snapshot is a pinned version.
+// snapshot is a pinned view.
 type snapshot struct {
 	db     *DB
-	v      *version
+	rv     readView
 	closed atomic.Bool
 }
 
@@ -571,8 +643,14 @@ func (sn *snapshot) Get(key, dst []byte) ([]byte, error) {
 	if sn.closed.Load() || sn.db.closed.Load() {
 		return dst, engine.ErrClosed
 	}
+	if sn.rv.buf.buffered() {
+		if out, done, err := bufGet(sn.rv.buf, sn.rv.seq, key, dst); done {
+			sn.db.s.reads.add(stripeOf(key), 1, 0, 0)
+			return out, err
+		}
+	}
 	var st readStat
-	out, err := sn.db.s.get(sn.v, key, dst, &st)
+	out, err := sn.db.s.get(sn.rv.v, key, dst, &st)
 	sn.db.s.reads.add(stripeOf(key), 1, st.hits, st.misses)
 	return out, err
 }
@@ -581,15 +659,15 @@ func (sn *snapshot) NewIter(opts engine.IterOptions) (engine.Iterator, error) {
 	if sn.closed.Load() || sn.db.closed.Load() {
 		return nil, engine.ErrClosed
 	}
-	sn.db.s.readers.pin(sn.v)
-	return sn.db.newIter(sn.v, opts), nil
+	sn.db.s.readers.pin(sn.rv.v)
+	return sn.db.newIter(sn.rv, opts), nil
 }
 
 func (sn *snapshot) Close() error {
 	if !sn.closed.CompareAndSwap(false, true) {
 		return engine.ErrClosed
 	}
-	sn.db.s.readers.release(sn.v)
+	sn.db.s.readers.release(sn.rv.v)
 	return nil
 }
 

@@ -26,6 +26,7 @@ func TestDeltaLeaves(t *testing.T) {
 	opts.MemTableSize = 64 << 20 // no checkpoint but the ones asked for
 	opts.Extra[OptCheckpointInterval] = "0"
 	opts.Extra[OptIdleCheckpoint] = "0"
+	opts.Extra[OptWriteBuffer] = "false" // the tree's own write path
 	db := mustOpen(t, "db", opts)
 	defer func() {
 		if db != nil {

@@ -8,16 +8,18 @@ import (
 	"github.com/lightningdb/lightning/engine/checksum"
 )
 
-// Metrics implements engine.Engine. Flushes counts checkpoints; Stalls and
-// StallTime count the writes that found the dirty bytes past
-// Options.MemTableSize while the previous checkpoint was still being
-// written, and waited for it (the writers queued behind such a write wait
-// too). MemTableBytes is the dirty bytes: those of the checkpoint being
-// written and those made since it began. Besides the common fields it
-// reports, in Extra:
+// Metrics implements engine.Engine. Flushes counts checkpoints. Stalls
+// and StallTime count the writes that waited: with the write buffer, for
+// room in the memtables (the active one was full while the previous one
+// was still being merged into the tree); without it, for the previous
+// checkpoint, having found the dirty bytes past Options.MemTableSize (the
+// writers queued behind such a write wait too). MemTableBytes is the
+// bytes in memtables plus the dirty bytes of the tree: those of the
+// checkpoint being written and those made since it began. Besides the
+// common fields it reports, in Extra:
 //
 //	btree.height                  levels of the current tree
-//	btree.keys                    keys in the current version
+//	btree.keys                    keys in the current tree (not counting the write buffer)
 //	btree.page_size               bytes per page
 //	btree.pages.total             pages of the data file in use or free
 //	btree.pages.branch            branch pages of the last checkpoint's tree
@@ -36,6 +38,10 @@ import (
 //	btree.cache.hit_ratio         page cache hits / lookups
 //	btree.cache.pages             pages the page cache can hold
 //	btree.cache.evictions         pages the page cache evicted
+//	btree.buffer.bytes            bytes in the memtables (write buffer)
+//	btree.buffer.merges           memtables merged into the tree
+//	btree.buffer.merged_keys      keys those merges wrote into the tree
+//	btree.buffer.merge.seconds    total time spent merging
 //
 // The counts by page type describe the tree as of the last checkpoint
 // (dirty nodes are not pages yet).
@@ -73,6 +79,11 @@ func (db *DB) Metrics() engine.Metrics {
 	total, free, pending := uint64(s.pg.nPages.Load()), s.pg.nFree.Load(), s.pg.nPending.Load()
 	m.DiskSize = total * uint64(s.pg.l.PageSize)
 	m.MemTableBytes = uint64(max(dirty, 0))
+	var bufBytes int64
+	if wb := db.buf; wb != nil {
+		bufBytes = wb.bytes()
+		m.MemTableBytes += uint64(bufBytes)
+	}
 	m.Extra = map[string]float64{
 		"btree.height":                float64(v.height),
 		"btree.keys":                  float64(v.keys),
@@ -94,6 +105,12 @@ func (db *DB) Metrics() engine.Metrics {
 		"btree.cache.hit_ratio":       m.CacheHitRatio(),
 		"btree.cache.pages":           float64(s.pg.cache.Capacity()),
 		"btree.cache.evictions":       float64(s.pg.cache.Evictions()),
+		"btree.buffer.bytes":          float64(bufBytes),
+	}
+	if wb := db.buf; wb != nil {
+		m.Extra["btree.buffer.merges"] = float64(wb.merges.Load())
+		m.Extra["btree.buffer.merged_keys"] = float64(wb.mergedKeys.Load())
+		m.Extra["btree.buffer.merge.seconds"] = time.Duration(wb.mergeNanos.Load()).Seconds()
 	}
 	return m
 }

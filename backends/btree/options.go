@@ -36,6 +36,14 @@ const (
 	// integer from 0 to 64. Default 0: the checkpoint does that work
 	// itself. The file's bytes are the same either way.
 	OptCheckpointWorkers = "btree.checkpoint_workers"
+	// OptWriteBuffer turns the write buffer on ("true", the default) or
+	// off ("false"). On, a write goes to the WAL and a memtable, and full
+	// memtables are merged into the tree in key order in the background,
+	// so that one leaf change carries every buffered write to that leaf;
+	// off, every write changes the tree itself (copy-on-write of its
+	// path) before it returns: less memory (no memtables), much slower
+	// random writes. See the package doc, "The write buffer".
+	OptWriteBuffer = "btree.write_buffer"
 )
 
 // maxCheckpointWorkers bounds OptCheckpointWorkers.
@@ -53,13 +61,14 @@ type settings struct {
 	ckptInterval time.Duration
 	idleCkpt     time.Duration
 	ckptWorkers  int
+	writeBuffer  bool
 }
 
 // parseSettings reads the "btree." entries of extra. An unknown name under
 // the prefix or a bad value is an error wrapping engine.ErrInvalidOptions;
 // other backends' entries are ignored.
 func parseSettings(extra map[string]string) (settings, error) {
-	st := settings{ckptInterval: DefaultCheckpointInterval, idleCkpt: DefaultIdleCheckpoint}
+	st := settings{ckptInterval: DefaultCheckpointInterval, idleCkpt: DefaultIdleCheckpoint, writeBuffer: true}
 	for k, v := range extra {
 		if !strings.HasPrefix(k, "btree.") {
 			continue
@@ -87,8 +96,14 @@ func parseSettings(extra map[string]string) (settings, error) {
 				return st, fmt.Errorf("%w: %s=%q: want an integer in [0, %d]", engine.ErrInvalidOptions, k, v, maxCheckpointWorkers)
 			}
 			st.ckptWorkers = n
+		case OptWriteBuffer:
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				return st, fmt.Errorf("%w: %s=%q: want true or false", engine.ErrInvalidOptions, k, v)
+			}
+			st.writeBuffer = b
 		default:
-			return st, fmt.Errorf("%w: unknown btree setting %q (known: %s, %s, %s, %s)", engine.ErrInvalidOptions, k, OptPageSize, OptCheckpointInterval, OptIdleCheckpoint, OptCheckpointWorkers)
+			return st, fmt.Errorf("%w: unknown btree setting %q (known: %s, %s, %s, %s, %s)", engine.ErrInvalidOptions, k, OptPageSize, OptCheckpointInterval, OptIdleCheckpoint, OptCheckpointWorkers, OptWriteBuffer)
 		}
 	}
 	return st, nil

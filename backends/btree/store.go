@@ -47,7 +47,10 @@ type store struct {
 	meta          page.Meta // last durable meta
 	freelistPages []uint64  // pages holding meta's free list
 	dirty         int64     // bytes made dirty since the last checkpoint began
-	failed        error     // sticky: a failed checkpoint or write
+	failed        error     // sticky: a failed checkpoint or write (setFailed)
+	// failure is failed, for readers without mu (the write buffer's
+	// writers and merger).
+	failure atomic.Pointer[error]
 	// flight is the checkpoint being written, if any; replaced lists the
 	// nodes of its tree that writes replaced meanwhile (see replacing).
 	flight   *ckptJob
@@ -297,6 +300,22 @@ func (s *store) loadFreelist() error {
 		seen[id] = true
 	}
 	s.pg.free = sortDesc(ids)
+	return nil
+}
+
+// setFailed makes the store failed with err (sticky) and returns it. The
+// caller holds mu.
+func (s *store) setFailed(err error) error {
+	s.failed = err
+	s.failure.Store(&err)
+	return err
+}
+
+// failedErr returns the store's sticky failure, if any, without mu.
+func (s *store) failedErr() error {
+	if e := s.failure.Load(); e != nil {
+		return *e
+	}
 	return nil
 }
 

@@ -7,6 +7,7 @@ import (
 	"maps"
 	"math/rand/v2"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -209,9 +210,15 @@ func (g *keyGen) value() []byte {
 func TestRandomized(t *testing.T) {
 	seed := testSeed(t)
 	for _, kind := range []string{"crc32c", "xxh3"} {
-		t.Run(kind, func(t *testing.T) {
-			testRandomized(t, seed, kind)
-		})
+		for _, buffered := range []bool{true, false} {
+			name := kind + "/direct"
+			if buffered {
+				name = kind + "/buffered"
+			}
+			t.Run(name, func(t *testing.T) {
+				testRandomized(t, seed, kind, buffered)
+			})
+		}
 	}
 }
 
@@ -220,11 +227,12 @@ type snapState struct {
 	state map[string]string
 }
 
-func testRandomized(t *testing.T, seed uint64, kind string) {
+func testRandomized(t *testing.T, seed uint64, kind string, buffered bool) {
 	rng := rand.New(rand.NewPCG(seed, 7))
 	fs := vfs.NewMem()
 	opts := testOptions(fs)
 	opts.Checksum = kind
+	opts.Extra[OptWriteBuffer] = strconv.FormatBool(buffered)
 	if kind == "xxh3" {
 		// One run of each seed seals pages on checkpoint workers.
 		opts.Extra[OptCheckpointWorkers] = "3"
@@ -348,6 +356,7 @@ func testRandomized(t *testing.T, seed uint64, kind string) {
 	if d := diff(got, model); d != "" {
 		t.Fatalf("final state: %s", d)
 	}
+	must(t, "Flush", db.Flush()) // the buffered writes into the tree
 	if int64(len(model)) != db.s.cur.Load().keys {
 		t.Fatalf("key count %d, model %d", db.s.cur.Load().keys, len(model))
 	}

@@ -1,0 +1,522 @@
+package btree
+
+import (
+	"bytes"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/lightningdb/lightning/engine"
+	"github.com/lightningdb/lightning/engine/commit"
+	"github.com/lightningdb/lightning/engine/overlay"
+	"github.com/lightningdb/lightning/engine/wal"
+)
+
+// mergeChunk is how many keys the merger changes in the tree per write
+// (one version published, the writer mutex held): it bounds how long a
+// checkpoint's finishing step waits for the mutex.
+const mergeChunk = 1024
+
+// bufView is one state of the write buffer, as readers see it: the
+// active memtable and the full one being merged into the tree, if any.
+// A new bufView is stored for every change, so a reader that loads the
+// same pointer twice knows that no memtable was frozen or finished
+// between the two loads.
+type bufView struct {
+	mem    *commit.Table
+	frozen *commit.Table
+}
+
+// writeBuffer is the write path of the buffered mode (see the package
+// doc, "The write buffer"): the commit pipeline of engine/commit in front
+// of the tree, and the merger that moves full memtables into it.
+type writeBuffer struct {
+	db *DB
+
+	// commitMu orders writes: room in the active memtable, sequence
+	// numbers and WAL order agree.
+	commitMu sync.Mutex
+	mem      *commit.Table // the active memtable; under commitMu and mu
+	nextSeq  uint64        // the next sequence number; under commitMu
+
+	pub     commit.Publisher
+	visible atomic.Uint64 // the last sequence number readers may see
+	view    atomic.Pointer[bufView]
+
+	// mu guards frozen, nextLog and stop; cond (on mu) is broadcast when
+	// one of them changes or the merger fails.
+	mu      sync.Mutex
+	cond    sync.Cond
+	frozen  *commit.Table
+	nextLog uint64 // the WAL segment of the first record after frozen's
+	stop    bool
+	// oldest is the first WAL segment holding a record the tree may not
+	// have: that of the memtable being merged, or else of the active one.
+	// A checkpoint records it as the segment recovery replays from. It is
+	// changed under mu, read under the store's mu (lock order: commitMu,
+	// then mu, then the store's mu).
+	oldest atomic.Uint64
+
+	merges, mergeNanos, mergedKeys atomic.Uint64
+}
+
+// newWriteBuffer starts the write buffer of db, whose WAL is open and
+// whose last sequence number is db.seq, and its merger.
+func newWriteBuffer(db *DB) *writeBuffer {
+	wb := &writeBuffer{db: db, nextSeq: db.seq + 1}
+	wb.cond.L = &wb.mu
+	wb.mem = commit.NewTable(int(db.opts.MemTableSize), db.log.CurrentSegment())
+	wb.visible.Store(db.seq)
+	wb.view.Store(&bufView{mem: wb.mem})
+	wb.oldest.Store(wb.mem.LogNum())
+	db.bg.Add(1)
+	go wb.run()
+	return wb
+}
+
+// writeErr returns the error refusing a write, if any.
+func (db *DB) writeErr() error {
+	if db.closed.Load() {
+		return engine.ErrClosed
+	}
+	return db.s.failedErr()
+}
+
+// commitBuffered commits a validated, non-empty batch through the write
+// buffer: room and a sequence number under commitMu, the WAL append, then
+// the memtable insert outside the mutex, concurrently with other
+// writers, and publication in commit order. A Sync write then waits for
+// the WAL (group commit).
+func (db *DB) commitBuffered(b *engine.Batch, opts engine.WriteOptions) error {
+	wb := db.buf
+	if n := len(b.Repr()); n > wal.MaxRecordSize {
+		return fmt.Errorf("%w: a batch of %d bytes exceeds the WAL's record limit of %d", commit.ErrBatchTooLarge, n, wal.MaxRecordSize)
+	}
+	need, count, _ := commit.BatchNeed(b)
+	wb.commitMu.Lock()
+	if err := db.writeErr(); err != nil {
+		wb.commitMu.Unlock()
+		return err
+	}
+	mem, err := wb.makeRoom(need, count)
+	if err != nil {
+		wb.commitMu.Unlock()
+		return err
+	}
+	seq := wb.nextSeq
+	last := seq + uint64(count) - 1
+	b.SetSeq(seq)
+	if _, err := db.log.WriteRecord(b.Repr(), false); err != nil {
+		wb.commitMu.Unlock()
+		return fmt.Errorf("btree: writing the WAL: %w", err)
+	}
+	wb.nextSeq = last + 1
+	mem.Reserve(need, count, last)
+	c := wb.pub.Enqueue(last)
+	wb.commitMu.Unlock()
+
+	ierr := mem.Apply(b, seq)
+	wb.pub.Finish(c, &wb.visible)
+	mem.Unreserve(need, count)
+	if ierr != nil {
+		// A reservation that Apply overran is a bug; the batch is in the
+		// WAL and is recovered from it on reopening.
+		return db.fail(fmt.Errorf("btree: %w", ierr))
+	}
+	if opts.Sync {
+		if err := db.log.Sync(); err != nil {
+			return fmt.Errorf("btree: syncing the WAL: %w", err)
+		}
+	}
+	return nil
+}
+
+// makeRoom returns the memtable a batch of the given reservation goes
+// into: the active one if it fits, else a new one, after freezing the
+// active one (which waits while the previous one is being merged: a
+// stall). A batch too large for a standard memtable gets one of its own
+// size. Under commitMu.
+func (wb *writeBuffer) makeRoom(need, count int) (*commit.Table, error) {
+	m := wb.mem
+	if m.Fits(need, count) {
+		return m, nil
+	}
+	std := int(wb.db.opts.MemTableSize)
+	capacity := std
+	if !commit.FitsEmpty(std, need, count) {
+		c, err := commit.CapacityFor(need, count)
+		if err != nil {
+			return nil, err
+		}
+		capacity = c
+	}
+	if m.Empty() {
+		// Nothing in it: swap it for one large enough.
+		wb.mu.Lock()
+		wb.mem = commit.NewTable(capacity, m.LogNum())
+		wb.view.Store(&bufView{mem: wb.mem, frozen: wb.frozen})
+		wb.mu.Unlock()
+		return wb.mem, nil
+	}
+	if err := wb.freeze(capacity); err != nil {
+		return nil, err
+	}
+	return wb.mem, nil
+}
+
+// freeze hands the active memtable to the merger and starts a new one of
+// the given capacity, in a new WAL segment, so that every record of the
+// frozen memtable is in a segment below it. If the previous memtable is
+// still being merged, it first waits (a stall). Under commitMu.
+func (wb *writeBuffer) freeze(capacity int) error {
+	db := wb.db
+	wb.mu.Lock()
+	var start time.Time
+	for wb.frozen != nil && db.s.failedErr() == nil {
+		if start.IsZero() {
+			start = time.Now()
+		}
+		wb.cond.Wait()
+	}
+	if !start.IsZero() {
+		db.stalls.Add(1)
+		db.stallNanos.Add(uint64(time.Since(start)))
+	}
+	if err := db.s.failedErr(); err != nil {
+		wb.mu.Unlock()
+		return err
+	}
+	logNum, err := db.log.Rotate()
+	if err != nil {
+		wb.mu.Unlock()
+		return db.fail(fmt.Errorf("btree: rotating the WAL: %w", err))
+	}
+	wb.frozen, wb.nextLog = wb.mem, logNum
+	wb.oldest.Store(wb.frozen.LogNum())
+	wb.mem = commit.NewTable(capacity, logNum)
+	wb.view.Store(&bufView{mem: wb.mem, frozen: wb.frozen})
+	wb.cond.Broadcast()
+	wb.mu.Unlock()
+	return nil
+}
+
+// fail makes the store failed with err (see store.setFailed) and returns
+// it. The caller holds none of the store's locks.
+func (db *DB) fail(err error) error {
+	db.s.mu.Lock()
+	defer db.s.mu.Unlock()
+	if db.s.failed != nil {
+		return db.s.failed
+	}
+	return db.s.setFailed(err)
+}
+
+// run is the merger: it merges each frozen memtable into the tree, then
+// makes it leave the readers' view. It ends when stopped with nothing
+// frozen, or when a merge fails (the store is then failed).
+func (wb *writeBuffer) run() {
+	defer wb.db.bg.Done()
+	for {
+		wb.mu.Lock()
+		for wb.frozen == nil && !wb.stop {
+			wb.cond.Wait()
+		}
+		f, next := wb.frozen, wb.nextLog
+		wb.mu.Unlock()
+		if f == nil {
+			return
+		}
+		f.Wait() // every batch reserved in f is inserted and published
+		err := wb.merge(f, next)
+		wb.mu.Lock()
+		if err == nil {
+			wb.frozen = nil
+			wb.oldest.Store(wb.mem.LogNum())
+			wb.view.Store(&bufView{mem: wb.mem})
+		}
+		wb.cond.Broadcast()
+		wb.mu.Unlock()
+		if err != nil {
+			return
+		}
+	}
+}
+
+// merge applies the newest version of every key of f to the tree, in key
+// order, mergeChunk keys per write. The versions published before the
+// last chunk carry the tree's sequence number from before f, so a
+// checkpoint of one of them (taken when the dirty bytes pass the budget)
+// replays all of f on recovery: replaying a write the tree already has
+// changes nothing. After the last chunk, whose version carries f's last
+// sequence number, it starts a checkpoint that makes f's WAL segments
+// obsolete (those below next).
+func (wb *writeBuffer) merge(f *commit.Table, next uint64) error {
+	db, s := wb.db, wb.db.s
+	start := time.Now()
+	it := f.Skiplist().NewIter()
+	ok := it.First()
+	s.mu.Lock()
+	base := s.cur.Load().seq
+	s.mu.Unlock()
+	var keys uint64
+	for ok {
+		s.mu.Lock()
+		if s.failed != nil {
+			s.mu.Unlock()
+			return s.failed
+		}
+		m := s.mark()
+		w := s.newWriter()
+		for n := 0; ok && n < mergeChunk; n++ {
+			key := it.Key()
+			var err error
+			if it.Kind() == engine.KindDelete {
+				err = w.del(key)
+			} else {
+				err = w.set(key, it.Value())
+			}
+			if err != nil {
+				s.abort(m)
+				err = s.setFailed(fmt.Errorf("btree: merging the write buffer into the tree: %w", err))
+				s.mu.Unlock()
+				return err
+			}
+			keys++
+			// Older versions of the key follow its newest.
+			for ok = it.Next(); ok && bytes.Equal(it.Key(), key); ok = it.Next() {
+			}
+		}
+		seq := base
+		if !ok {
+			seq = f.MaxSeq()
+		}
+		s.publish(w, seq)
+		if s.dirty >= db.opts.MemTableSize || !ok {
+			for s.flight != nil {
+				s.ckptDone.Wait()
+			}
+			if s.failed == nil && (!ok || s.dirty >= db.opts.MemTableSize) {
+				walLog := f.LogNum()
+				if !ok {
+					walLog = next
+				}
+				db.startCheckpointAt(walLog)
+			}
+		}
+		s.mu.Unlock()
+	}
+	wb.merges.Add(1)
+	wb.mergedKeys.Add(keys)
+	wb.mergeNanos.Add(uint64(time.Since(start)))
+	return nil
+}
+
+// flush freezes the active memtable, if it holds anything, and waits
+// until the merger has merged every frozen memtable. With wait false it
+// does not block: it freezes only if nothing is being merged (the
+// timer's trigger).
+func (wb *writeBuffer) flush(wait bool) error {
+	wb.commitMu.Lock()
+	if !wb.mem.Empty() {
+		if !wait {
+			wb.mu.Lock()
+			busy := wb.frozen != nil
+			wb.mu.Unlock()
+			if busy {
+				wb.commitMu.Unlock()
+				return nil
+			}
+		}
+		if err := wb.freeze(int(wb.db.opts.MemTableSize)); err != nil {
+			wb.commitMu.Unlock()
+			return err
+		}
+	}
+	wb.commitMu.Unlock()
+	if !wait {
+		return nil
+	}
+	wb.mu.Lock()
+	defer wb.mu.Unlock()
+	for wb.frozen != nil {
+		if err := wb.db.s.failedErr(); err != nil {
+			return err
+		}
+		wb.cond.Wait()
+	}
+	return wb.db.s.failedErr()
+}
+
+// close stops the merger once nothing is frozen.
+func (wb *writeBuffer) close() {
+	wb.mu.Lock()
+	wb.stop = true
+	wb.cond.Broadcast()
+	wb.mu.Unlock()
+}
+
+// bytes returns the memory the memtables hold.
+func (wb *writeBuffer) bytes() int64 {
+	v := wb.view.Load()
+	n := int64(v.mem.Skiplist().Size())
+	if v.frozen != nil {
+		n += int64(v.frozen.Skiplist().Size())
+	}
+	return n
+}
+
+// readView is a consistent view for a snapshot or an iterator: the
+// memtables, the visible sequence number and the tree's version (pinned).
+type readView struct {
+	buf *bufView // nil without a write buffer
+	seq uint64
+	v   *version
+}
+
+// acquireView pins a consistent view. The tree version is pinned after
+// the memtables are loaded and the sequence number is loaded after that,
+// so the tree holds no write above it; if no memtable was frozen or
+// finished meanwhile (the same bufView), the tree holds no write that the
+// view's memtables do not, bar those of the frozen one (which the view
+// also reads, first).
+func (db *DB) acquireView() readView {
+	s := db.s
+	wb := db.buf
+	if wb == nil {
+		return readView{v: s.readers.acquire(&s.cur)}
+	}
+	for {
+		bv := wb.view.Load()
+		v := s.readers.acquire(&s.cur)
+		seq := wb.visible.Load()
+		if wb.view.Load() == bv {
+			return readView{buf: bv, seq: seq, v: v}
+		}
+		s.readers.release(v)
+	}
+}
+
+// bufGet looks key up in the memtables of bv at sequence number seq. done
+// is false if neither holds it (the tree then answers).
+func bufGet(bv *bufView, seq uint64, key, dst []byte) (out []byte, done bool, err error) {
+	for _, t := range [2]*commit.Table{bv.mem, bv.frozen} {
+		if t == nil || t.Skiplist().Empty() {
+			continue
+		}
+		if v, kind, ok := t.Skiplist().Get(key, seq); ok {
+			if kind == engine.KindDelete {
+				return dst, true, engine.ErrNotFound
+			}
+			return append(dst, v...), true, nil
+		}
+	}
+	return dst, false, nil
+}
+
+// buffered reports whether bv holds any entry (else readers skip it).
+func (bv *bufView) buffered() bool {
+	return bv != nil && (!bv.mem.Skiplist().Empty() || bv.frozen != nil && !bv.frozen.Skiplist().Empty())
+}
+
+// treeLayer is the tree, the oldest layer of a merged view: it holds no
+// deletions.
+type treeLayer struct{ *Iter }
+
+// Deleted implements overlay.Layer.
+func (treeLayer) Deleted() bool { return false }
+
+// bufIter is an iterator over buffered writes and the tree: an
+// engine/overlay merge of the memtables (newest first) and the tree.
+type bufIter struct {
+	ov       *overlay.Iter
+	tree     *Iter
+	dbClosed func() bool
+	closed   bool
+	err      error // ErrClosed once the engine is closed
+}
+
+var _ engine.Iterator = (*bufIter)(nil)
+
+// newBufIter returns the merged iterator of rv, whose tree iterator it
+// closes (releasing the version's pin) on Close.
+func newBufIter(rv readView, tree *Iter, opts engine.IterOptions) *bufIter {
+	layers := make([]overlay.Layer, 0, 3)
+	layers = append(layers, overlay.Mem(rv.buf.mem.Skiplist(), rv.seq))
+	if f := rv.buf.frozen; f != nil {
+		layers = append(layers, overlay.Mem(f.Skiplist(), rv.seq))
+	}
+	layers = append(layers, treeLayer{tree})
+	return &bufIter{ov: overlay.New(layers, opts.Lower, opts.Upper), tree: tree, dbClosed: tree.dbClosed}
+}
+
+// live reports whether the iterator may move: not after the engine
+// closed.
+func (it *bufIter) live() bool {
+	if it.closed {
+		return false
+	}
+	if it.dbClosed() {
+		it.err = engine.ErrClosed
+		return false
+	}
+	return true
+}
+
+// First implements engine.Iterator.
+func (it *bufIter) First() bool { return it.live() && it.ov.First() }
+
+// Last implements engine.Iterator.
+func (it *bufIter) Last() bool { return it.live() && it.ov.Last() }
+
+// SeekGE implements engine.Iterator.
+func (it *bufIter) SeekGE(key []byte) bool { return it.live() && it.ov.SeekGE(key) }
+
+// SeekLT implements engine.Iterator.
+func (it *bufIter) SeekLT(key []byte) bool { return it.live() && it.ov.SeekLT(key) }
+
+// Next implements engine.Iterator.
+func (it *bufIter) Next() bool { return it.live() && it.ov.Next() }
+
+// Prev implements engine.Iterator.
+func (it *bufIter) Prev() bool { return it.live() && it.ov.Prev() }
+
+// Valid implements engine.Iterator.
+func (it *bufIter) Valid() bool { return it.err == nil && !it.closed && it.ov.Valid() }
+
+// Key implements engine.Iterator. The slice is owned by the engine and
+// must not be modified.
+func (it *bufIter) Key() []byte {
+	if !it.Valid() {
+		return nil
+	}
+	return it.ov.Key()
+}
+
+// Value implements engine.Iterator. The slice is owned by the engine and
+// must not be modified.
+func (it *bufIter) Value() []byte {
+	if !it.Valid() {
+		return nil
+	}
+	return it.ov.Value()
+}
+
+// Error implements engine.Iterator.
+func (it *bufIter) Error() error {
+	if it.err != nil {
+		return it.err
+	}
+	return it.ov.Error()
+}
+
+// Close implements engine.Iterator.
+func (it *bufIter) Close() error {
+	if it.closed {
+		return engine.ErrClosed
+	}
+	err := it.Error()
+	it.closed = true
+	it.tree.Close() //nolint:errcheck // its error, if any, is the overlay's
+	return err
+}
