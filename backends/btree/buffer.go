@@ -58,7 +58,7 @@ type writeBuffer struct {
 	// then mu, then the store's mu).
 	oldest atomic.Uint64
 
-	merges, mergeNanos, mergedKeys atomic.Uint64
+	merges, mergeNanos, mergedKeys, midMergeCkpts atomic.Uint64
 }
 
 // newWriteBuffer starts the write buffer of db, whose WAL is open and
@@ -268,7 +268,10 @@ func (wb *writeBuffer) merge(f *commit.Table, next uint64) error {
 		}
 		m := s.mark()
 		w := s.newWriter()
-		for n := 0; ok && n < mergeChunk; n++ {
+		// A chunk ends early when the dirty bytes reach the budget, so
+		// that small budgets checkpoint in mid-merge too.
+		budget := db.opts.MemTableSize
+		for n := 0; ok && n < mergeChunk && (n == 0 || s.dirty+w.dirty < budget); n++ {
 			key := it.Key()
 			var err error
 			if it.Kind() == engine.KindDelete {
@@ -300,6 +303,8 @@ func (wb *writeBuffer) merge(f *commit.Table, next uint64) error {
 				walLog := f.LogNum()
 				if !ok {
 					walLog = next
+				} else {
+					wb.midMergeCkpts.Add(1)
 				}
 				db.startCheckpointAt(walLog)
 			}

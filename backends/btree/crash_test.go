@@ -168,13 +168,25 @@ func (r *crashRecorder) tornMeta(c *vfs.MemFS) *vfs.MemFS {
 // Check as the crash left it and after recovery, and the recovered state
 // must be the state after a prefix of the history that holds every write
 // acknowledged durable.
+// It runs on both write paths: with the write buffer, checkpoints are
+// started by the merger, also in the middle of merging a memtable (the
+// 64 KiB budget of testOptions).
 func TestCrashInCheckpoint(t *testing.T) {
 	seed := testSeed(t)
+	for _, buffered := range []bool{true, false} {
+		t.Run(fmt.Sprintf("write_buffer=%v", buffered), func(t *testing.T) {
+			testCrashInCheckpoint(t, seed, buffered)
+		})
+	}
+}
+
+func testCrashInCheckpoint(t *testing.T, seed uint64, buffered bool) {
 	rng := rand.New(rand.NewPCG(seed, 11))
 	mem := vfs.NewMem()
 	rec := &crashRecorder{mem: mem, rng: rand.New(rand.NewPCG(seed, 12)), points: map[string][]crashPoint{}, seen: map[string]int{}}
 	fs := errorfs.Wrap(mem, rec)
 	opts := testOptions(fs)
+	opts.Extra[OptWriteBuffer] = fmt.Sprint(buffered)
 	if seed%2 == 1 {
 		// Odd seeds seal pages on checkpoint workers.
 		opts.Extra[OptCheckpointWorkers] = "2"
@@ -238,6 +250,11 @@ func TestCrashInCheckpoint(t *testing.T) {
 			must(t, "Flush", db.Flush())
 			rec.durable.Store(int64(i + 1))
 		}
+	}
+	if mid := db.Metrics().Extra["btree.buffer.mid_merge_checkpoints"]; buffered && mid == 0 {
+		t.Errorf("no checkpoint in the middle of a merge")
+	} else {
+		t.Logf("%v checkpoints in the middle of a merge", mid)
 	}
 	must(t, "Close", db.Close())
 	rec.mu.Lock()

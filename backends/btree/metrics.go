@@ -42,6 +42,7 @@ import (
 //	btree.buffer.merges           memtables merged into the tree
 //	btree.buffer.merged_keys      keys those merges wrote into the tree
 //	btree.buffer.merge.seconds    total time spent merging
+//	btree.buffer.mid_merge_checkpoints  checkpoints started in the middle of a merge (dirty budget reached)
 //
 // The counts by page type describe the tree as of the last checkpoint
 // (dirty nodes are not pages yet).
@@ -111,6 +112,7 @@ func (db *DB) Metrics() engine.Metrics {
 		m.Extra["btree.buffer.merges"] = float64(wb.merges.Load())
 		m.Extra["btree.buffer.merged_keys"] = float64(wb.mergedKeys.Load())
 		m.Extra["btree.buffer.merge.seconds"] = time.Duration(wb.mergeNanos.Load()).Seconds()
+		m.Extra["btree.buffer.mid_merge_checkpoints"] = float64(wb.midMergeCkpts.Load())
 	}
 	return m
 }
