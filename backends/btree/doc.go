@@ -106,7 +106,62 @@
 // search for a position in a leaf (iterators, writes) uses the page's
 // slots or its digest.
 //
-// # Writes and durability
+// # The write buffer
+//
+// By default ("btree.write_buffer" true) a write does not change the tree
+// before it returns. It goes through the commit pipeline of
+// engine/commit: under a commit mutex it gets room in the active memtable
+// (an engine/memtable skiplist of Options.MemTableSize bytes), its
+// sequence numbers and its place in the WAL (appended, not yet synced);
+// then, outside the mutex and concurrently with other writers, it is
+// inserted into the memtable and published: the visible sequence number
+// passes a batch only once it and every earlier batch are inserted, so
+// readers see whole batches in commit order. A Sync write then waits for
+// the WAL (group commit).
+//
+// When the active memtable is full it is frozen: the WAL is rotated (every
+// record of the frozen memtable is in a segment below the new one), a new
+// memtable takes the writes, and the merger, a background goroutine,
+// applies the newest version of every key of the frozen one to the tree
+// in key order, a chunk of keys per write (one version published, the
+// writer mutex held), with the tree's own write path below. Keys in order
+// reach each leaf together: one leaf change, and one page write at the
+// next checkpoint, carries every buffered write to that leaf, where
+// writing straight into the tree copied the leaf's path and delta for each
+// write and rewrote nearly every leaf at each checkpoint. If the active
+// memtable fills while the previous one is still being merged, writers
+// wait (a stall, counted in Metrics).
+//
+// The versions the merger publishes before its last chunk carry the
+// tree's sequence number from before the memtable; the last one carries
+// the memtable's last. A checkpoint taken in the middle of a merge (the
+// dirty bytes reached Options.MemTableSize) therefore records the frozen
+// memtable's first WAL segment and the sequence number before it, and
+// recovery replays all of the memtable's records over a tree holding some
+// of them: replaying a write the tree already has changes nothing, and
+// replaying every later record in order leaves every key at its last
+// value. After the last chunk the merger starts a checkpoint recording the
+// active memtable's first segment, which makes the frozen one's segments
+// obsolete; then the frozen memtable leaves the readers' view.
+//
+// Reads look in the active memtable, then the frozen one, at the visible
+// sequence number (a deletion there is final), then in the tree. A
+// snapshot or iterator pins the view (the two memtables), the tree's
+// current version and then the visible sequence number, and starts again
+// if a memtable was frozen or left the view meanwhile: the tree then holds
+// no write above the sequence number, and none the view's memtables lack
+// but those of the frozen one, which the view reads first. Iterators
+// merge the memtables over the tree with engine/overlay (newer layers
+// shadow older ones, deletions hide keys); with empty memtables (after an
+// idle or interval trigger, Flush, or a load followed by reads) they are
+// plain tree iterators. The idle and interval triggers freeze a non-empty
+// active memtable, so a burst of writes reaches the tree (and then the
+// data file) once writes pause.
+//
+// With "btree.write_buffer" false, writes change the tree directly, as
+// described next: no memtables, and random writes several times slower.
+//
+// # Writes and durability (without the write buffer)
 //
 // A write validates its operations, builds the new version privately,
 // appends its batch (engine.Batch encoding, with the sequence number of
@@ -118,7 +173,11 @@
 //
 // # Checkpoints
 //
-// A checkpoint starts when the dirty bytes pass Options.MemTableSize,
+// With the write buffer, the merger starts checkpoints (when the dirty
+// bytes pass Options.MemTableSize, and after each memtable), as do the
+// triggers below; the WAL is not rotated then, and the checkpoint records
+// the first segment of the oldest memtable not wholly in the tree. Without
+// it, a checkpoint starts when the dirty bytes pass Options.MemTableSize,
 // when dirty data has waited "btree.checkpoint_interval" (default 60s),
 // when writes have paused for "btree.idle_checkpoint" (default 1s: after
 // a load, reads then search clean, cached pages with their digests and
@@ -149,15 +208,17 @@
 // Metrics), so dirty memory stays within about twice Options.MemTableSize.
 //
 // Tuning: Options.MemTableSize is the lever of write throughput. Under
-// random writes each checkpoint rewrites about every leaf a write touched
-// since the last one, so the budget sets how many changes a leaf page
-// write carries: a budget that holds one change per leaf rewrites a page
-// per change. Measured on a 2-core VM (1M random inserts of 100-byte
+// random writes each checkpoint rewrites about every leaf written since
+// the last one, so the budget (the memtable, and the dirty bytes) sets
+// how many changes a leaf page write carries. Sequential loads (keys in
+// order) fill each leaf once and are not limited this way. Measured on a
+// 2-core VM without the write buffer (1M random inserts of 100-byte
 // values, 2 writers, then 1M more; "lbench bench -workloads
 // target-writes -p lightning.option.memtable_size=N"): 32 MiB (the
 // default) 126K then 68K inserts/s; 64 MiB 161K then 78K; 128 MiB 203K
-// then 96K. Sequential loads (keys in order) fill each leaf once and are
-// not limited this way.
+// then 96K. With the write buffer and the default budget: 556K then
+// 157K (the second million's tree outgrows the 256 MiB page cache of that
+// run).
 //
 // # Free space
 //
@@ -195,8 +256,10 @@
 //
 // The process holds the page cache (Options.CacheSize), the dirty nodes
 // (at most about twice Options.MemTableSize: the checkpoint being written
-// and the changes made since it began) and the WAL's buffers, whatever the
-// size of the data. TestLargeData measures the resident set against these
+// and the changes made since it began), the memtables of the write
+// buffer (two of Options.MemTableSize: the active one and the one being
+// merged; a batch too large for one gets a memtable of its own size) and
+// the WAL's buffers, whatever the size of the data. TestLargeData measures the resident set against these
 // budgets.
 //
 // # Recovery
@@ -205,8 +268,9 @@
 // checkpoint id, so a torn meta write falls back to the previous
 // checkpoint (whose WAL is still there: segments are deleted only after
 // the next meta is durable). It loads the free list and replays the WAL
-// records with sequence numbers above the meta's; records at or below it
-// are skipped (segments a crash kept from deletion). A gap in the sequence
+// records with sequence numbers above the meta's into the tree (not the
+// write buffer); records at or below it are skipped (segments a crash
+// kept from deletion). A gap in the sequence
 // numbers, or a checkpoint marker beyond what the meta and the WAL reach
 // (the newest meta was durable and is now damaged), is
 // engine.ErrCorruption. A long replay checkpoints as it goes so memory
