@@ -228,7 +228,17 @@ func (wb *writeBuffer) run() {
 			return
 		}
 		f.Wait() // every batch reserved in f is inserted and published
-		err := wb.merge(f, next)
+		// A checkpoint in mid-merge holds some of f's newest values, in
+		// key order, and relies on the WAL to replay all of f: f's
+		// records must be durable before any of them reaches the data
+		// file, or a crash could recover a state that no prefix of the
+		// history had.
+		err := wb.db.log.Sync()
+		if err != nil {
+			err = wb.db.fail(fmt.Errorf("btree: syncing the WAL before a merge: %w", err))
+		} else {
+			err = wb.merge(f, next)
+		}
 		wb.mu.Lock()
 		if err == nil {
 			wb.frozen = nil
