@@ -727,3 +727,65 @@ func TestBufferCloseWhileWriting(t *testing.T) {
 		t.Errorf("dump after reopening: %v", err)
 	}
 }
+
+// TestBufferCrashAnyTime takes crash copies at random moments of a write
+// history (not only at checkpoint stages), keeping random prefixes of
+// every unsynced tail, WAL included, while the merger merges and
+// checkpoints in the background: each copy must recover to the state
+// after a prefix of the history that holds every write acknowledged
+// durable.
+func TestBufferCrashAnyTime(t *testing.T) {
+	seed := testSeed(t)
+	rng := rand.New(rand.NewPCG(seed, 21))
+	mem := vfs.NewMem()
+	opts := bufferOptions(mem)
+	db := mustOpen(t, "db", opts)
+	writes := 4000
+	if testing.Short() {
+		writes = 1500
+	}
+	key := func() []byte { return []byte(fmt.Sprintf("key%05d", rng.IntN(3000))) }
+	value := func() []byte { return bytes.Repeat([]byte{byte('a' + rng.IntN(26))}, rng.IntN(120)) }
+	var hist [][]crashOp
+	var points []crashPoint
+	durable := 0
+	for i := 0; i < writes; i++ {
+		var ops []crashOp
+		if rng.IntN(4) == 0 {
+			for j := rng.IntN(30); j >= 0; j-- {
+				ops = append(ops, crashOp{del: rng.IntN(3) == 0, key: key(), value: value()})
+			}
+		} else {
+			ops = []crashOp{{del: rng.IntN(5) == 0, key: key(), value: value()}}
+		}
+		b := engine.NewBatch()
+		for _, op := range ops {
+			if op.del {
+				b.Delete(op.key)
+			} else {
+				b.Set(op.key, op.value)
+			}
+		}
+		sync := rng.IntN(40) == 0
+		must(t, "Apply", db.Apply(b, engine.WriteOptions{Sync: sync}))
+		hist = append(hist, ops)
+		if sync {
+			durable = i + 1
+		}
+		if rng.IntN(writes/12) == 0 {
+			points = append(points, crashPoint{
+				stage:   fmt.Sprintf("after write %d", i+1),
+				fs:      mem.CrashClone(vfs.CrashOptions{UnsyncedDataPercent: 100, Seed: rng.Int64()}),
+				durable: durable, started: i + 1,
+			})
+		}
+	}
+	m := db.Metrics()
+	t.Logf("%d crash copies; merges %v, mid-merge checkpoints %v", len(points), m.Extra["btree.buffer.merges"], m.Extra["btree.buffer.mid_merge_checkpoints"])
+	must(t, "Close", db.Close())
+	for _, p := range points {
+		if err := verifyCrash(p, hist, opts); err != nil {
+			t.Errorf("crash copy %s (durable %d): %v", p.stage, p.durable, err)
+		}
+	}
+}
