@@ -789,3 +789,48 @@ func TestBufferCrashAnyTime(t *testing.T) {
 		}
 	}
 }
+
+// TestBufferIdleCheckpoint: once writes pause for the idle interval, the
+// buffered writes reach the tree and a checkpoint: the memtables empty
+// out and the durable meta holds the last sequence number, so a crash
+// copy without the WAL's unsynced tail still holds every write.
+func TestBufferIdleCheckpoint(t *testing.T) {
+	mem := vfs.NewMem()
+	opts := bufferOptions(mem)
+	opts.Extra[OptIdleCheckpoint] = "50ms"
+	db := mustOpen(t, "db", opts)
+	defer db.Close()
+	model := map[string]string{}
+	for i := 0; i < 300; i++ {
+		k, v := fmt.Sprintf("key%04d", i*7%1000), fmt.Sprint(i)
+		must(t, "Set", db.Set([]byte(k), []byte(v), engine.WriteOptions{}))
+		model[k] = v
+	}
+	last := db.buf.visible.Load()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		db.s.mu.Lock()
+		meta := db.s.meta.LastSeq
+		done := meta == last && db.s.flight == nil
+		db.s.mu.Unlock()
+		if done && !db.buf.view.Load().buffered() {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no idle checkpoint through sequence %d in 10s (meta at %d, memtables empty: %v)",
+				last, meta, !db.buf.view.Load().buffered())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	c := mem.CrashClone(vfs.CrashOptions{})
+	o := opts.Clone()
+	o.FS = c
+	db2, err := Open("db", o)
+	must(t, "Open the crash copy", err)
+	got, err := dump(db2)
+	must(t, "dump", err)
+	must(t, "Close", db2.Close())
+	if d := diff(got, model); d != "" {
+		t.Errorf("crash copy after the idle checkpoint: %s", d)
+	}
+}
