@@ -151,7 +151,7 @@ func TestBufferSnapshotPrefix(t *testing.T) {
 	seed := testSeed(t)
 	opts := bufferOptions(vfs.NewMem())
 	db := mustOpen(t, "db", opts)
-	batches := 6000
+	batches := 4000
 	if testing.Short() {
 		batches = 1500
 	}
