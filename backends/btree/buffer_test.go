@@ -257,7 +257,9 @@ func TestBufferSnapshotPrefix(t *testing.T) {
 					if c, err := groupState(g, readerGet(sn)); err != nil || c != c0 {
 						fail("snapshot Get again: counter %d, first %d (%v)", c, c0, err)
 					}
-					must(t, "snapshot Close", sn.Close())
+					if err := sn.Close(); err != nil {
+						fail("snapshot Close: %v", err)
+					}
 				case 1: // an iterator of the engine
 					get, err := iterGet(db, g, rng.IntN(2) == 0)
 					hi := bounds(&started)
@@ -290,6 +292,34 @@ func TestBufferSnapshotPrefix(t *testing.T) {
 			}
 		}()
 	}
+	// A snapshot held across merges: everything it holds, read twice.
+	readers.Add(1)
+	go func() {
+		defer readers.Done()
+		for !stop.Load() {
+			sn, err := db.NewSnapshot()
+			if err != nil {
+				fail("NewSnapshot: %v", err)
+				return
+			}
+			first, err := dump(sn)
+			if err == nil {
+				time.Sleep(30 * time.Millisecond)
+				var again map[string]string
+				if again, err = dump(sn); err == nil {
+					if d := diff(again, first); d != "" {
+						err = fmt.Errorf("changed while open: %s", d)
+					}
+				}
+			}
+			if err != nil {
+				fail("held snapshot: %v", err)
+			}
+			if err := sn.Close(); err != nil {
+				fail("snapshot Close: %v", err)
+			}
+		}
+	}()
 	// Flush concurrently with the writers, now and then.
 	readers.Add(1)
 	var flushes atomic.Int64
