@@ -51,6 +51,8 @@ type writeBuffer struct {
 	frozen  *commit.Table
 	nextLog uint64 // the WAL segment of the first record after frozen's
 	stop    bool
+	// frozenN counts the memtables frozen, mergedN those merged.
+	frozenN, mergedN uint64
 	// oldest is the first WAL segment holding a record the tree may not
 	// have: that of the memtable being merged, or else of the active one.
 	// A checkpoint records it as the segment recovery replays from. It is
@@ -193,6 +195,7 @@ func (wb *writeBuffer) freeze(capacity int) error {
 		return db.fail(fmt.Errorf("btree: rotating the WAL: %w", err))
 	}
 	wb.frozen, wb.nextLog = wb.mem, logNum
+	wb.frozenN++
 	wb.oldest.Store(wb.frozen.LogNum())
 	wb.mem = commit.NewTable(capacity, logNum)
 	wb.view.Store(&bufView{mem: wb.mem, frozen: wb.frozen})
@@ -242,6 +245,7 @@ func (wb *writeBuffer) run() {
 		wb.mu.Lock()
 		if err == nil {
 			wb.frozen = nil
+			wb.mergedN++
 			wb.oldest.Store(wb.mem.LogNum())
 			wb.view.Store(&bufView{mem: wb.mem})
 		}
@@ -328,9 +332,10 @@ func (wb *writeBuffer) merge(f *commit.Table, next uint64) error {
 }
 
 // flush freezes the active memtable, if it holds anything, and waits
-// until the merger has merged every frozen memtable. With wait false it
-// does not block: it freezes only if nothing is being merged (the
-// timer's trigger).
+// until the merger has merged it and every memtable frozen before it
+// (not those frozen later by writers). With wait false it does not
+// block: it freezes only if nothing is being merged (the timer's
+// trigger).
 func (wb *writeBuffer) flush(wait bool) error {
 	wb.commitMu.Lock()
 	if !wb.mem.Empty() {
@@ -348,13 +353,16 @@ func (wb *writeBuffer) flush(wait bool) error {
 			return err
 		}
 	}
+	wb.mu.Lock()
+	target := wb.frozenN
+	wb.mu.Unlock()
 	wb.commitMu.Unlock()
 	if !wait {
 		return nil
 	}
 	wb.mu.Lock()
 	defer wb.mu.Unlock()
-	for wb.frozen != nil {
+	for wb.mergedN < target {
 		if err := wb.db.s.failedErr(); err != nil {
 			return err
 		}
@@ -371,7 +379,9 @@ func (wb *writeBuffer) close() {
 	wb.mu.Unlock()
 }
 
-// bytes returns the memory the memtables hold.
+// bytes returns the memory the memtables hold: the arena bytes in use and
+// their whole indexes (so never 0: an empty memtable of the default 32 MiB
+// holds an index of about 2.5 MiB).
 func (wb *writeBuffer) bytes() int64 {
 	v := wb.view.Load()
 	n := int64(v.mem.Skiplist().Size())

@@ -471,7 +471,9 @@ func (db *DB) runCheckpoint(j *ckptJob) {
 	// between the two checkpoints (whose WAL is about to be deleted).
 	var mk engine.Batch
 	mk.SetSeq(s.meta.LastSeq)
-	if _, err := db.log.WriteRecord(mk.Repr(), false); err != nil {
+	// Synced before the segments go: recovery falling back to the older
+	// meta must find it.
+	if _, err := db.log.WriteRecord(mk.Repr(), true); err != nil {
 		s.setFailed(fmt.Errorf("btree: writing the checkpoint marker: %w", err))
 		return
 	}

@@ -38,7 +38,7 @@ import (
 //	btree.cache.hit_ratio         page cache hits / lookups
 //	btree.cache.pages             pages the page cache can hold
 //	btree.cache.evictions         pages the page cache evicted
-//	btree.buffer.bytes            bytes in the memtables (write buffer)
+//	btree.buffer.bytes            memory of the memtables (write buffer): arena in use plus index
 //	btree.buffer.merges           memtables merged into the tree
 //	btree.buffer.merged_keys      keys those merges wrote into the tree
 //	btree.buffer.merge.seconds    total time spent merging
