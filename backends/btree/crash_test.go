@@ -251,11 +251,9 @@ func testCrashInCheckpoint(t *testing.T, seed uint64, buffered bool) {
 			rec.durable.Store(int64(i + 1))
 		}
 	}
-	if mid := db.Metrics().Extra["btree.buffer.mid_merge_checkpoints"]; buffered && mid == 0 {
-		t.Errorf("no checkpoint in the middle of a merge")
-	} else {
-		t.Logf("%v checkpoints in the middle of a merge", mid)
-	}
+	// Usually some (a history may merge no memtable over the dirty
+	// budget; TestBufferMidMergeCheckpointNeedsDurableWAL always does).
+	t.Logf("%v checkpoints in the middle of a merge", db.Metrics().Extra["btree.buffer.mid_merge_checkpoints"])
 	must(t, "Close", db.Close())
 	rec.mu.Lock()
 	defer rec.mu.Unlock()
