@@ -216,9 +216,10 @@
 // values, 2 writers, then 1M more; "lbench bench -workloads
 // target-writes -p lightning.option.memtable_size=N"): 32 MiB (the
 // default) 126K then 68K inserts/s; 64 MiB 161K then 78K; 128 MiB 203K
-// then 96K. With the write buffer and the default budget: 556K then
-// 157K (the second million's tree outgrows the 256 MiB page cache of that
-// run).
+// then 96K. With the write buffer and the default budget: 538K-580K
+// then 162K-165K (three runs; the second million's tree outgrows the
+// 256 MiB page cache of those runs, so most merges read leaves from the
+// file and rewrite most of them).
 //
 // # Free space
 //
