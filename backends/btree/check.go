@@ -8,6 +8,7 @@ import (
 	"github.com/lightningdb/lightning/backends/btree/internal/page"
 	"github.com/lightningdb/lightning/engine"
 	"github.com/lightningdb/lightning/engine/vfs"
+	"github.com/lightningdb/lightning/engine/wal"
 )
 
 // CheckStats summarizes what Check walked.
@@ -73,7 +74,7 @@ func CheckWithStats(fs vfs.FS, dir string, opts *engine.Options) (CheckStats, er
 		return st, err
 	}
 	seq := s.meta.LastSeq
-	err = scanWAL(fs, filepath.Join(dir, WALDir), s, &seq, func(b *engine.Batch) error {
+	err = scanWAL(fs, filepath.Join(dir, WALDir), s, &seq, func(_ wal.Position, b *engine.Batch) error {
 		st.WALBatches++
 		st.WALOps += uint64(b.Len())
 		return nil

@@ -11,6 +11,7 @@ import (
 
 	"github.com/lightningdb/lightning/engine"
 	"github.com/lightningdb/lightning/engine/checksum"
+	"github.com/lightningdb/lightning/engine/commit"
 	"github.com/lightningdb/lightning/engine/vfs"
 	"github.com/lightningdb/lightning/engine/wal"
 )
@@ -42,6 +43,9 @@ type DB struct {
 	// buf is the write buffer; nil when read-only or with
 	// btree.write_buffer=false (writes then change the tree directly).
 	buf *writeBuffer
+	// replayed is the memtable replayBuffered filled last, until
+	// newWriteBuffer makes it the active one.
+	replayed *commit.Table
 
 	seq    uint64 // last sequence number used; under s.mu
 	closed atomic.Bool
@@ -168,7 +172,11 @@ func (db *DB) open(st settings, kind checksum.Kind) error {
 	db.s = s
 	db.seq = s.meta.LastSeq
 	walDir := filepath.Join(db.dir, WALDir)
-	if err := db.replay(walDir); err != nil {
+	replay := db.replay
+	if !db.readOnly && st.writeBuffer {
+		replay = db.replayBuffered
+	}
+	if err := replay(walDir); err != nil {
 		return err
 	}
 	if db.readOnly {
@@ -189,7 +197,7 @@ func (db *DB) replay(walDir string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	n := 0
-	err := scanWAL(db.opts.FS, walDir, s, &db.seq, func(b *engine.Batch) error {
+	err := scanWAL(db.opts.FS, walDir, s, &db.seq, func(_ wal.Position, b *engine.Batch) error {
 		if err := db.opts.CheckBatch(b); err != nil {
 			return engine.Corruptf(walDir, -1, "batch %d over the size limits: %v", b.Seq(), err)
 		}
@@ -223,7 +231,7 @@ func (db *DB) replay(walDir string) error {
 // (segments a crash kept from deletion). Malformed records, a gap in the
 // sequence numbers, and a checkpoint marker beyond where the WAL ends (the
 // store's newest meta page is damaged) are corruption.
-func scanWAL(fs vfs.FS, walDir string, s *store, seq *uint64, apply func(b *engine.Batch) error) error {
+func scanWAL(fs vfs.FS, walDir string, s *store, seq *uint64, apply func(pos wal.Position, b *engine.Batch) error) error {
 	var b engine.Batch
 	var marker uint64 // highest sequence number a checkpoint marker names
 	var markerPos wal.Position
@@ -244,7 +252,7 @@ func scanWAL(fs vfs.FS, walDir string, s *store, seq *uint64, apply func(b *engi
 		if b.Seq() != *seq+1 {
 			return engine.Corruptf(file, pos.Offset, "batch with sequence number %d follows %d: records are missing", b.Seq(), *seq)
 		}
-		if err := apply(&b); err != nil {
+		if err := apply(pos, &b); err != nil {
 			return err
 		}
 		*seq += uint64(b.Len())
