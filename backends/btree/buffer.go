@@ -126,18 +126,24 @@ func (db *DB) commitBuffered(b *engine.Batch, opts engine.WriteOptions) error {
 
 	ierr := mem.Apply(b, seq)
 	wb.pub.Finish(c, &wb.visible)
-	mem.Unreserve(need, count)
 	if ierr != nil {
+		mem.Unreserve(need, count)
 		// A reservation that Apply overran is a bug; the batch is in the
 		// WAL and is recovered from it on reopening.
 		return db.fail(fmt.Errorf("btree: %w", ierr))
 	}
+	// A Sync write syncs before it ends its reservation: the merger waits
+	// for every reservation of a memtable before merging it, so Close
+	// (which merges everything, then closes the WAL) cannot close the WAL
+	// under this Sync.
+	err = nil
 	if opts.Sync {
-		if err := db.log.Sync(); err != nil {
-			return fmt.Errorf("btree: syncing the WAL: %w", err)
+		if err = db.log.Sync(); err != nil {
+			err = fmt.Errorf("btree: syncing the WAL: %w", err)
 		}
 	}
-	return nil
+	mem.Unreserve(need, count)
+	return err
 }
 
 // makeRoom returns the memtable a batch of the given reservation goes
