@@ -188,13 +188,21 @@ func BenchmarkSet(b *testing.B) {
 
 // BenchmarkLoad inserts keys in YCSB order into an empty engine (WAL on,
 // no sync, a cache that holds the data, other options default), one Set
-// per key: "serial" from one
-// goroutine, "parallel" from GOMAXPROCS goroutines sharing the key
-// sequence (the reference load phase).
+// per key: "serial" from one goroutine, "parallel" from GOMAXPROCS
+// goroutines sharing the key sequence (the reference load phase); through
+// the write buffer ("buffered", the default) and straight into the tree
+// ("direct", btree.write_buffer=false).
 func BenchmarkLoad(b *testing.B) {
+	for _, mode := range []string{"buffered", "direct"} {
+		b.Run(mode, func(b *testing.B) { benchmarkLoad(b, mode == "buffered") })
+	}
+}
+
+func benchmarkLoad(b *testing.B, buffered bool) {
 	open := func(b *testing.B) (*DB, func()) {
 		fs, dir, cleanup := benchEnv(b, "load")
-		db, err := Open(dir, &engine.Options{FS: fs, CacheSize: 1 << 30, Logger: quietLogger{}})
+		extra := map[string]string{OptWriteBuffer: fmt.Sprint(buffered)}
+		db, err := Open(dir, &engine.Options{FS: fs, CacheSize: 1 << 30, Logger: quietLogger{}, Extra: extra})
 		if err != nil {
 			b.Fatal(err)
 		}
