@@ -507,24 +507,29 @@ func TestGetAllocs(t *testing.T) {
 	if testing.CoverMode() != "" {
 		t.Skip("coverage instrumentation allocates")
 	}
-	fs := vfs.NewMem()
-	db := mustOpen(t, "db", testOptions(fs))
-	defer db.Close()
-	for i := 0; i < 2000; i++ {
-		must(t, "Set", db.Set([]byte(fmt.Sprintf("key%05d", i)), []byte(fmt.Sprintf("value%05d", i)), engine.NoSync))
-	}
-	dst := make([]byte, 0, 64)
-	get := func() {
-		if _, err := db.Get([]byte("key01234"), dst); err != nil {
-			t.Fatal(err)
+	for _, buffered := range []bool{true, false} {
+		fs := vfs.NewMem()
+		opts := testOptions(fs)
+		opts.Extra[OptWriteBuffer] = strconv.FormatBool(buffered)
+		db := mustOpen(t, "db", opts)
+		for i := 0; i < 2000; i++ {
+			must(t, "Set", db.Set([]byte(fmt.Sprintf("key%05d", i)), []byte(fmt.Sprintf("value%05d", i)), engine.NoSync))
 		}
-	}
-	if n := testing.AllocsPerRun(100, get); n != 0 {
-		t.Errorf("Get on dirty nodes: %v allocations", n)
-	}
-	must(t, "Flush", db.Flush())
-	get() // the page cache admits what it is given at once
-	if n := testing.AllocsPerRun(100, get); n != 0 {
-		t.Errorf("Get on cached pages: %v allocations", n)
+		dst := make([]byte, 0, 64)
+		get := func() {
+			if _, err := db.Get([]byte("key01234"), dst); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// Before Flush: a memtable or dirty nodes of the tree.
+		if n := testing.AllocsPerRun(100, get); n != 0 {
+			t.Errorf("write_buffer=%v: Get before Flush: %v allocations", buffered, n)
+		}
+		must(t, "Flush", db.Flush())
+		get() // the page cache admits what it is given at once
+		if n := testing.AllocsPerRun(100, get); n != 0 {
+			t.Errorf("write_buffer=%v: Get on cached pages: %v allocations", buffered, n)
+		}
+		must(t, "Close", db.Close())
 	}
 }
