@@ -3,6 +3,7 @@ package btree
 import (
 	"bytes"
 	"fmt"
+	"math"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -294,18 +295,19 @@ func (wb *writeBuffer) merge(f *commit.Table, next uint64) error {
 		}
 		var n int
 		var err error
-		ok, n, err = s.mergeChunk(it, base, f.MaxSeq(), db.opts.MemTableSize)
+		ok, n, err = s.mergeChunk(it, base, f.MaxSeq(), db.opts.MemTableSize, wb.baseBudget())
 		keys += uint64(n)
 		if err != nil {
 			err = s.setFailed(fmt.Errorf("btree: merging the write buffer into the tree: %w", err))
 			s.mu.Unlock()
 			return err
 		}
-		if s.dirty >= db.opts.MemTableSize || !ok {
+		full := func() bool { return s.dirty >= db.opts.MemTableSize || s.basesRead >= wb.baseBudget() }
+		if full() || !ok {
 			for s.flight != nil {
 				s.ckptDone.Wait()
 			}
-			if s.failed == nil && (!ok || s.dirty >= db.opts.MemTableSize) {
+			if s.failed == nil && (!ok || full()) {
 				walLog := f.LogNum()
 				if !ok {
 					walLog = next
@@ -331,11 +333,11 @@ func (wb *writeBuffer) merge(f *commit.Table, next uint64) error {
 // mid-merge records the sequence number from before the memtable, whose
 // records recovery then replays in full. A failed write changes nothing.
 // The caller holds mu.
-func (s *store) mergeChunk(it *memtable.Iterator, base, last uint64, budget int64) (more bool, keys int, err error) {
+func (s *store) mergeChunk(it *memtable.Iterator, base, last uint64, budget int64, bases int) (more bool, keys int, err error) {
 	m := s.mark()
 	w := s.newWriter()
 	more = it.Valid()
-	for ; more && keys < mergeChunk && (keys == 0 || s.dirty+w.dirty < budget); keys++ {
+	for ; more && keys < mergeChunk && (keys == 0 || s.dirty+w.dirty < budget && s.basesRead < bases); keys++ {
 		key := it.Key()
 		if it.Kind() == engine.KindDelete {
 			err = w.del(key)
@@ -419,7 +421,7 @@ func (db *DB) mergeReplayed(f *commit.Table) error {
 	base := s.cur.Load().seq
 	for more := it.Valid(); more; {
 		var err error
-		if more, _, err = s.mergeChunk(it, base, f.MaxSeq(), db.opts.MemTableSize); err != nil {
+		if more, _, err = s.mergeChunk(it, base, f.MaxSeq(), db.opts.MemTableSize, math.MaxInt); err != nil {
 			return err
 		}
 		// Keep memory bounded: checkpoint (the WAL stays as it is, and
@@ -431,6 +433,20 @@ func (db *DB) mergeReplayed(f *commit.Table) error {
 		}
 	}
 	return nil
+}
+
+// baseBudget is how many clean leaves a merge makes deltas of before it
+// checkpoints: a quarter of the page cache, so that the checkpoint finds
+// their pages (which it reads again, to merge each delta) still cached.
+// Without it, a merge into a tree larger than the cache checkpointed only
+// at the dirty budget, by which time it had read more leaves than the
+// cache holds, and the checkpoint read most of them from the file again.
+func (wb *writeBuffer) baseBudget() int {
+	c := wb.db.s.pg.cache.Capacity()
+	if c == 0 {
+		return math.MaxInt // no cache: nothing to keep
+	}
+	return max(c/4, 64)
 }
 
 // flush freezes the active memtable, if it holds anything, and waits

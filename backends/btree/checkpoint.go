@@ -80,6 +80,7 @@ func (s *store) beginCheckpoint(walLog uint64) *ckptJob {
 	s.pg.dropped, s.pg.droppedN = nil, [numKinds]uint64{}
 	s.inFlightDirty.Store(s.dirty)
 	s.dirty = 0
+	s.basesRead = 0
 	s.flight = j
 	return j
 }

@@ -47,7 +47,11 @@ type store struct {
 	meta          page.Meta // last durable meta
 	freelistPages []uint64  // pages holding meta's free list
 	dirty         int64     // bytes made dirty since the last checkpoint began
-	failed        error     // sticky: a failed checkpoint or write (setFailed)
+	// basesRead counts the clean leaf pages writes made deltas of since
+	// the last checkpoint began: the checkpoint reads each again to merge
+	// its delta (see writeBuffer.merge).
+	basesRead int
+	failed    error // sticky: a failed checkpoint or write (setFailed)
 	// failure is failed, for readers without mu (the write buffer's
 	// writers and merger).
 	failure atomic.Pointer[error]

@@ -207,6 +207,7 @@ func (w *writer) own(c child, level int) (*node, error) {
 	}
 	w.s.pg.drop(c.ref.ID, nodeKind(level))
 	if level == 0 {
+		w.s.basesRead++
 		n := w.newImage(0, minImage)
 		n.base, n.used = c.ref, w.s.pg.l.UsedSize(p)
 		return n, nil
