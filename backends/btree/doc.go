@@ -174,8 +174,10 @@
 // # Checkpoints
 //
 // With the write buffer, the merger starts checkpoints (when the dirty
-// bytes pass Options.MemTableSize, and after each memtable), as do the
-// triggers below; the WAL is not rotated then, and the checkpoint records
+// bytes pass Options.MemTableSize, when it has made deltas of a quarter
+// of the page cache's worth of clean leaves, whose pages the checkpoint
+// reads again and should find cached, and after each memtable), as do
+// the triggers below; the WAL is not rotated then, and the checkpoint records
 // the first segment of the oldest memtable not wholly in the tree. Without
 // it, a checkpoint starts when the dirty bytes pass Options.MemTableSize,
 // when dirty data has waited "btree.checkpoint_interval" (default 60s),
