@@ -10,7 +10,8 @@
 // # Design
 //
 // Writes: every write is a batch (Set and Delete are one-operation
-// batches). Under a commit mutex a batch reserves room in the active
+// batches), committed through engine/commit's pipeline, which the btree's
+// write buffer shares. Under a commit mutex a batch reserves room in the active
 // memtable, gets consecutive sequence numbers and is appended to the
 // write-ahead log (engine/wal) in that same order; it is then inserted
 // into the memtable concurrently with other writers, and published: the
