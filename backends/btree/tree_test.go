@@ -44,33 +44,38 @@ func TestParseSettings(t *testing.T) {
 		extra map[string]string
 		ps    int
 		ok    bool
+		unbuf bool // btree.write_buffer off
 	}{
-		{nil, 0, true},
-		{map[string]string{"lsm.level_ratio": "10"}, 0, true},
-		{map[string]string{OptPageSize: "16384"}, 16384, true},
-		{map[string]string{OptPageSize: "4096"}, 4096, true},
-		{map[string]string{OptPageSize: "65536"}, 65536, true},
-		{map[string]string{OptPageSize: "2048"}, 0, false},
-		{map[string]string{OptPageSize: "10000"}, 0, false},
-		{map[string]string{OptPageSize: "x"}, 0, false},
-		{map[string]string{"btree.nope": "1"}, 0, false},
-		{map[string]string{OptCheckpointInterval: "250ms"}, 0, true},
-		{map[string]string{OptCheckpointInterval: "0"}, 0, true},
-		{map[string]string{OptCheckpointInterval: "-1s"}, 0, false},
-		{map[string]string{OptIdleCheckpoint: "2s"}, 0, true},
-		{map[string]string{OptIdleCheckpoint: "0"}, 0, true},
-		{map[string]string{OptIdleCheckpoint: "-1ms"}, 0, false},
-		{map[string]string{OptIdleCheckpoint: "soon"}, 0, false},
-		{map[string]string{OptCheckpointInterval: "soon"}, 0, false},
-		{map[string]string{OptCheckpointWorkers: "0"}, 0, true},
-		{map[string]string{OptCheckpointWorkers: "4"}, 0, true},
-		{map[string]string{OptCheckpointWorkers: "64"}, 0, true},
-		{map[string]string{OptCheckpointWorkers: "65"}, 0, false},
-		{map[string]string{OptCheckpointWorkers: "-1"}, 0, false},
-		{map[string]string{OptCheckpointWorkers: "two"}, 0, false},
+		{nil, 0, true, false},
+		{map[string]string{"lsm.level_ratio": "10"}, 0, true, false},
+		{map[string]string{OptPageSize: "16384"}, 16384, true, false},
+		{map[string]string{OptPageSize: "4096"}, 4096, true, false},
+		{map[string]string{OptPageSize: "65536"}, 65536, true, false},
+		{map[string]string{OptPageSize: "2048"}, 0, false, false},
+		{map[string]string{OptPageSize: "10000"}, 0, false, false},
+		{map[string]string{OptPageSize: "x"}, 0, false, false},
+		{map[string]string{"btree.nope": "1"}, 0, false, false},
+		{map[string]string{OptCheckpointInterval: "250ms"}, 0, true, false},
+		{map[string]string{OptCheckpointInterval: "0"}, 0, true, false},
+		{map[string]string{OptCheckpointInterval: "-1s"}, 0, false, false},
+		{map[string]string{OptIdleCheckpoint: "2s"}, 0, true, false},
+		{map[string]string{OptIdleCheckpoint: "0"}, 0, true, false},
+		{map[string]string{OptIdleCheckpoint: "-1ms"}, 0, false, false},
+		{map[string]string{OptIdleCheckpoint: "soon"}, 0, false, false},
+		{map[string]string{OptCheckpointInterval: "soon"}, 0, false, false},
+		{map[string]string{OptCheckpointWorkers: "0"}, 0, true, false},
+		{map[string]string{OptCheckpointWorkers: "4"}, 0, true, false},
+		{map[string]string{OptCheckpointWorkers: "64"}, 0, true, false},
+		{map[string]string{OptCheckpointWorkers: "65"}, 0, false, false},
+		{map[string]string{OptCheckpointWorkers: "-1"}, 0, false, false},
+		{map[string]string{OptCheckpointWorkers: "two"}, 0, false, false},
+		{map[string]string{OptWriteBuffer: "true"}, 0, true, false},
+		{map[string]string{OptWriteBuffer: "false"}, 0, true, true},
+		{map[string]string{OptWriteBuffer: "0"}, 0, true, true},
+		{map[string]string{OptWriteBuffer: "maybe"}, 0, false, false},
 	} {
 		st, err := parseSettings(tc.extra)
-		if (err == nil) != tc.ok || st.pageSize != tc.ps {
+		if (err == nil) != tc.ok || st.pageSize != tc.ps || tc.ok && st.writeBuffer == tc.unbuf {
 			t.Errorf("parseSettings(%v) = %+v, %v; want page size %d ok %v", tc.extra, st, err, tc.ps, tc.ok)
 		}
 		if err != nil && !errors.Is(err, engine.ErrInvalidOptions) {
