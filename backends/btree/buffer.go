@@ -11,14 +11,13 @@ import (
 	"github.com/lightningdb/lightning/engine"
 	"github.com/lightningdb/lightning/engine/commit"
 	"github.com/lightningdb/lightning/engine/memtable"
-	"github.com/lightningdb/lightning/engine/overlay"
 	"github.com/lightningdb/lightning/engine/wal"
 )
 
-// mergeChunk is how many keys the merger changes in the tree per write
+// mergeChunkKeys is how many keys the merger changes in the tree per write
 // (one version published, the writer mutex held): it bounds how long a
 // checkpoint's finishing step waits for the mutex.
-const mergeChunk = 1024
+const mergeChunkKeys = 1024
 
 // bufView is one state of the write buffer, as readers see it: the
 // active memtable and the full one being merged into the tree, if any.
@@ -271,7 +270,7 @@ func (wb *writeBuffer) run() {
 }
 
 // merge applies the newest version of every key of f to the tree, in key
-// order, mergeChunk keys per write. The versions published before the
+// order, mergeChunkKeys keys per write. The versions published before the
 // last chunk carry the tree's sequence number from before f, so a
 // checkpoint of one of them (taken when the dirty bytes pass the budget)
 // replays all of f on recovery: replaying a write the tree already has
@@ -327,7 +326,7 @@ func (wb *writeBuffer) merge(f *commit.Table, next uint64) error {
 
 // mergeChunk applies the newest versions of the next keys of it, a
 // memtable iterator standing on a key's newest version, to the tree as
-// one write: mergeChunk keys, or fewer once the dirty bytes reach budget
+// one write: mergeChunkKeys keys, or fewer once the dirty bytes reach budget
 // (at least one). It publishes the write with sequence number base if
 // keys are left (more), else with last: so a checkpoint of a version in
 // mid-merge records the sequence number from before the memtable, whose
@@ -337,7 +336,7 @@ func (s *store) mergeChunk(it *memtable.Iterator, base, last uint64, budget int6
 	m := s.mark()
 	w := s.newWriter()
 	more = it.Valid()
-	for ; more && keys < mergeChunk && (keys == 0 || s.dirty+w.dirty < budget && s.basesRead < bases); keys++ {
+	for ; more && keys < mergeChunkKeys && (keys == 0 || s.dirty+w.dirty < budget && s.basesRead < bases); keys++ {
 		key := it.Key()
 		if it.Kind() == engine.KindDelete {
 			err = w.del(key)
@@ -507,159 +506,4 @@ func (wb *writeBuffer) bytes() int64 {
 		n += int64(v.frozen.Skiplist().Size())
 	}
 	return n
-}
-
-// readView is a consistent view for a snapshot or an iterator: the
-// memtables, the visible sequence number and the tree's version (pinned).
-type readView struct {
-	buf *bufView // nil without a write buffer
-	seq uint64
-	v   *version
-}
-
-// acquireView pins a consistent view. The tree version is pinned after
-// the memtables are loaded and the sequence number is loaded after that,
-// so the tree holds no write above it; if no memtable was frozen or
-// finished meanwhile (the same bufView), the tree holds no write that the
-// view's memtables do not, bar those of the frozen one (which the view
-// also reads, first).
-func (db *DB) acquireView() readView {
-	s := db.s
-	wb := db.buf
-	if wb == nil {
-		return readView{v: s.readers.acquire(&s.cur)}
-	}
-	for {
-		bv := wb.view.Load()
-		v := s.readers.acquire(&s.cur)
-		seq := wb.visible.Load()
-		if wb.view.Load() == bv {
-			return readView{buf: bv, seq: seq, v: v}
-		}
-		s.readers.release(v)
-	}
-}
-
-// bufGet looks key up in the memtables of bv at sequence number seq. done
-// is false if neither holds it (the tree then answers).
-func bufGet(bv *bufView, seq uint64, key, dst []byte) (out []byte, done bool, err error) {
-	for _, t := range [2]*commit.Table{bv.mem, bv.frozen} {
-		if t == nil || t.Skiplist().Empty() {
-			continue
-		}
-		if v, kind, ok := t.Skiplist().Get(key, seq); ok {
-			if kind == engine.KindDelete {
-				return dst, true, engine.ErrNotFound
-			}
-			return append(dst, v...), true, nil
-		}
-	}
-	return dst, false, nil
-}
-
-// buffered reports whether bv holds any entry (else readers skip it).
-func (bv *bufView) buffered() bool {
-	return bv != nil && (!bv.mem.Skiplist().Empty() || bv.frozen != nil && !bv.frozen.Skiplist().Empty())
-}
-
-// treeLayer is the tree, the oldest layer of a merged view: it holds no
-// deletions.
-type treeLayer struct{ *Iter }
-
-// Deleted implements overlay.Layer.
-func (treeLayer) Deleted() bool { return false }
-
-// bufIter is an iterator over buffered writes and the tree: an
-// engine/overlay merge of the memtables (newest first) and the tree.
-type bufIter struct {
-	ov       *overlay.Iter
-	tree     *Iter
-	dbClosed func() bool
-	closed   bool
-	err      error // ErrClosed once the engine is closed
-}
-
-var _ engine.Iterator = (*bufIter)(nil)
-
-// newBufIter returns the merged iterator of rv, whose tree iterator it
-// closes (releasing the version's pin) on Close.
-func newBufIter(rv readView, tree *Iter, opts engine.IterOptions) *bufIter {
-	layers := make([]overlay.Layer, 0, 3)
-	layers = append(layers, overlay.Mem(rv.buf.mem.Skiplist(), rv.seq))
-	if f := rv.buf.frozen; f != nil {
-		layers = append(layers, overlay.Mem(f.Skiplist(), rv.seq))
-	}
-	layers = append(layers, treeLayer{tree})
-	return &bufIter{ov: overlay.New(layers, opts.Lower, opts.Upper), tree: tree, dbClosed: tree.dbClosed}
-}
-
-// live reports whether the iterator may move: not after the engine
-// closed.
-func (it *bufIter) live() bool {
-	if it.closed {
-		return false
-	}
-	if it.dbClosed() {
-		it.err = engine.ErrClosed
-		return false
-	}
-	return true
-}
-
-// First implements engine.Iterator.
-func (it *bufIter) First() bool { return it.live() && it.ov.First() }
-
-// Last implements engine.Iterator.
-func (it *bufIter) Last() bool { return it.live() && it.ov.Last() }
-
-// SeekGE implements engine.Iterator.
-func (it *bufIter) SeekGE(key []byte) bool { return it.live() && it.ov.SeekGE(key) }
-
-// SeekLT implements engine.Iterator.
-func (it *bufIter) SeekLT(key []byte) bool { return it.live() && it.ov.SeekLT(key) }
-
-// Next implements engine.Iterator.
-func (it *bufIter) Next() bool { return it.live() && it.ov.Next() }
-
-// Prev implements engine.Iterator.
-func (it *bufIter) Prev() bool { return it.live() && it.ov.Prev() }
-
-// Valid implements engine.Iterator.
-func (it *bufIter) Valid() bool { return it.err == nil && !it.closed && it.ov.Valid() }
-
-// Key implements engine.Iterator. The slice is owned by the engine and
-// must not be modified.
-func (it *bufIter) Key() []byte {
-	if !it.Valid() {
-		return nil
-	}
-	return it.ov.Key()
-}
-
-// Value implements engine.Iterator. The slice is owned by the engine and
-// must not be modified.
-func (it *bufIter) Value() []byte {
-	if !it.Valid() {
-		return nil
-	}
-	return it.ov.Value()
-}
-
-// Error implements engine.Iterator.
-func (it *bufIter) Error() error {
-	if it.err != nil {
-		return it.err
-	}
-	return it.ov.Error()
-}
-
-// Close implements engine.Iterator.
-func (it *bufIter) Close() error {
-	if it.closed {
-		return engine.ErrClosed
-	}
-	err := it.Error()
-	it.closed = true
-	it.tree.Close() //nolint:errcheck // its error, if any, is the overlay's
-	return err
 }
