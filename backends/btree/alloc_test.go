@@ -174,16 +174,20 @@ func checkAlloc(s *store, pinned []*version) error {
 // against a model, and the file with Check after Close and a reopen. It
 // covers copies of deltas made while a checkpoint is in flight: both the
 // merged copies (bases with key runs) and those keeping their base page.
+// It runs on the tree's own write path (where every write makes such
+// copies while a checkpoint is in flight) with and without checkpoint
+// workers, and through the write buffer.
 func TestAllocationInvariants(t *testing.T) {
 	verifyWrites = true
 	defer func() { verifyWrites = false }()
 	seed := testSeed(t)
-	for _, workers := range []string{"0", "2"} {
-		t.Run("w"+workers, func(t *testing.T) {
+	for _, tc := range []struct{ workers, buffered string }{{"0", "false"}, {"2", "false"}, {"0", "true"}} {
+		t.Run("w"+tc.workers+"/write_buffer="+tc.buffered, func(t *testing.T) {
 			rng := rand.New(rand.NewPCG(seed, 99))
 			fs := vfs.NewMem()
 			opts := testOptions(fs)
-			opts.Extra[OptCheckpointWorkers] = workers
+			opts.Extra[OptCheckpointWorkers] = tc.workers
+			opts.Extra[OptWriteBuffer] = tc.buffered
 			db := mustOpen(t, "db", opts)
 			model := map[string]string{}
 			var snaps []*snapshot
