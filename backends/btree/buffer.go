@@ -156,14 +156,9 @@ func (wb *writeBuffer) makeRoom(need, count int) (*commit.Table, error) {
 	if m.Fits(need, count) {
 		return m, nil
 	}
-	std := int(wb.db.opts.MemTableSize)
-	capacity := std
-	if !commit.FitsEmpty(std, need, count) {
-		c, err := commit.CapacityFor(need, count)
-		if err != nil {
-			return nil, err
-		}
-		capacity = c
+	capacity, err := commit.Capacity(int(wb.db.opts.MemTableSize), need, count)
+	if err != nil {
+		return nil, err
 	}
 	if m.Empty() {
 		// Nothing in it: swap it for one large enough.
@@ -384,13 +379,9 @@ func (db *DB) replayBuffered(walDir string) error {
 			cur = nil
 		}
 		if cur == nil {
-			capacity := std
-			if !commit.FitsEmpty(std, need, count) {
-				c, err := commit.CapacityFor(need, count)
-				if err != nil {
-					return engine.Corruptf(walDir, -1, "batch %d: %v", b.Seq(), err)
-				}
-				capacity = c
+			capacity, err := commit.Capacity(std, need, count)
+			if err != nil {
+				return engine.Corruptf(walDir, -1, "batch %d: %v", b.Seq(), err)
 			}
 			cur = commit.NewTable(capacity, pos.Segment)
 		}

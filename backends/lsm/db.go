@@ -426,7 +426,7 @@ func (d *DB) replay(logNum, lastSeq uint64) ([]*commit.Table, uint64, error) {
 		}
 		need, count, _ := commit.BatchNeed(b)
 		if cur == nil || !cur.Fits(need, count) {
-			capacity, err := memTableCapacity(std, need, count)
+			capacity, err := commit.Capacity(std, need, count)
 			if err != nil {
 				return err
 			}

@@ -168,7 +168,7 @@ func (d *DB) makeRoom(need, count int) (*commit.Table, error) {
 	if m.Fits(need, count) {
 		return m, nil
 	}
-	capacity, err := memTableCapacity(int(d.opts.MemTableSize), need, count)
+	capacity, err := commit.Capacity(int(d.opts.MemTableSize), need, count)
 	if err != nil {
 		return nil, fmt.Errorf("lsm: %w", err)
 	}
@@ -187,16 +187,6 @@ func (d *DB) makeRoom(need, count int) (*commit.Table, error) {
 		return nil, err
 	}
 	return d.mem, nil
-}
-
-// memTableCapacity returns the capacity of a new memtable for a batch of
-// the given reservation: the standard one, or a larger one if the batch
-// does not fit that even when empty.
-func memTableCapacity(std, need, count int) (int, error) {
-	if commit.FitsEmpty(std, need, count) {
-		return std, nil
-	}
-	return commit.CapacityFor(need, count)
 }
 
 // stallLocked waits while too many memtables wait for flushing or level 0

@@ -151,3 +151,13 @@ func FitsEmpty(standard, need, count int) bool {
 	c, err := CapacityFor(need, count)
 	return err == nil && c <= standard
 }
+
+// Capacity returns the capacity of a new Table for a batch of the given
+// reservation: standard if the batch fits an empty Table of that size,
+// else CapacityFor's (or its error).
+func Capacity(standard, need, count int) (int, error) {
+	if FitsEmpty(standard, need, count) {
+		return standard, nil
+	}
+	return CapacityFor(need, count)
+}

@@ -93,6 +93,27 @@ func TestFitsEmpty(t *testing.T) {
 	}
 }
 
+func TestCapacity(t *testing.T) {
+	for _, tc := range []struct {
+		standard, need, count int
+		want                  int
+		tooLarge              bool
+	}{
+		{64 << 20, 256, 1, 64 << 20, false},    // fits the standard size
+		{1559, 256, 1, 1560, false},            // its own, CapacityFor's size
+		{1 << 20, 1 << 20, 10, 1137240, false}, // its own: CapacityFor's
+		{int(memtable.MaxCapacity), 1 << 32, 1, 0, true},
+	} {
+		got, err := Capacity(tc.standard, tc.need, tc.count)
+		if got != tc.want || errors.Is(err, ErrBatchTooLarge) != tc.tooLarge {
+			t.Errorf("Capacity(%d, %d, %d) = %d, %v; want %d, too large %v", tc.standard, tc.need, tc.count, got, err, tc.want, tc.tooLarge)
+		}
+		if want, err := CapacityFor(tc.need, tc.count); !tc.tooLarge && got != tc.standard && (err != nil || got != want) {
+			t.Errorf("Capacity(%d, %d, %d) = %d, CapacityFor says %d", tc.standard, tc.need, tc.count, got, want)
+		}
+	}
+}
+
 func TestTableBookkeeping(t *testing.T) {
 	tb := NewTable(1<<16, 7)
 	if tb.LogNum() != 7 || !tb.Empty() || tb.Ops() != 0 || tb.MaxSeq() != 0 {
