@@ -35,7 +35,9 @@
 // return (not before the first Get ever: until then no row exists), and
 // one miss in four, at random, fills it. Then a read pins the current read
 // state (active memtable, immutable memtables, Version) and takes a
-// sequence number (the visible one, or a snapshot's), and looks in the
+// sequence number: a snapshot's, or the visible one loaded after the pin
+// and checked against a read state still published (else it pins again;
+// loaded before, a flush could drop the versions it needs), and looks in the
 // memtables newest first, then the level-0 tables newest first, then one
 // table per deeper level found by binary search on key ranges; bloom
 // filters skip tables without the key. Tables are opened through a table

@@ -29,20 +29,59 @@ type readState struct {
 }
 
 // acquire pins the current readState and returns it with the shard to
-// pass to release, or nil once the DB is closed.
+// pass to release, or nil once the DB is closed. For reads at a
+// registered snapshot's sequence number; a read of the latest state uses
+// acquireLatest.
 func (d *DB) acquire() (*readState, int) {
+	rs, shard, _ := d.pin(false)
+	return rs, shard
+}
+
+// acquireLatest is acquire for a read of the DB's latest state: it also
+// returns the sequence number to read at, the visible one, loaded after
+// the pin while the pinned readState is still the published one.
+//
+// The order matters. Such a read registers no snapshot, so flushes and
+// compactions may drop any version that a newer one shadows. A sequence
+// number loaded before the pin could be overtaken: newer versions
+// written, their memtable flushed without the older ones, and the
+// readState pinned afterwards would hold no version of a key at or below
+// that sequence number but older, stale ones. Loaded after the pin, with
+// the readState still published, every batch at or below it is in the
+// pinned memtables or tables (no rotation or flush came in between), and
+// those tables were written when every version they dropped had a newer
+// one at or below it.
+func (d *DB) acquireLatest() (*readState, int, uint64) {
+	return d.pin(true)
+}
+
+// pin pins the published readState, loading the visible sequence number
+// after the pin if latest, and retries if another was published
+// meanwhile.
+func (d *DB) pin(latest bool) (*readState, int, uint64) {
 	for {
 		rs := d.rs.Load()
 		if rs == nil {
-			return nil, 0
+			return nil, 0, 0
 		}
 		s := rs.rc.Acquire()
+		var seq uint64
+		if latest {
+			seq = d.visible.Load()
+		}
+		if testHookPinned != nil {
+			testHookPinned()
+		}
 		if d.rs.Load() == rs {
-			return rs, s
+			return rs, s, seq
 		}
 		rs.release(s)
 	}
 }
+
+// testHookPinned, if set (by tests), runs in pin between the loads it
+// checks against each other.
+var testHookPinned func()
 
 // release unpins rs (shard s from acquire).
 func (rs *readState) release(s int) {
@@ -82,7 +121,7 @@ func (d *DB) Get(key, dst []byte) ([]byte, error) {
 		return dst, fmt.Errorf("lsm: Get: %w", engine.ErrClosed)
 	}
 	if d.rc == nil {
-		res, tables, err := d.get(key, dst, d.visible.Load())
+		res, tables, err := d.get(key, dst, 0, true)
 		d.ops.get(tables, false)
 		return res, err
 	}
@@ -94,8 +133,8 @@ func (d *DB) Get(key, dst []byte) ([]byte, error) {
 		d.ops.get(0, true)
 		return append(dst, v...), nil
 	}
-	// The sequence number after the token: see RowCache.
-	res, tables, err := d.get(key, dst, d.visible.Load())
+	// The sequence number after the token (see RowCache): get loads it.
+	res, tables, err := d.get(key, dst, 0, true)
 	d.ops.get(tables, false)
 	if err == nil && rand.Uint32()%rowFillOneIn == 0 {
 		d.rc.Fill(key, res[len(dst):], tok)
@@ -113,13 +152,17 @@ func (d *DB) Get(key, dst []byte) ([]byte, error) {
 // with 65536 sets, for fill rates 1, 1/2 and 1/4.)
 const rowFillOneIn = 4
 
-// get reads key as of sequence number seq. It also returns the number of
-// tables it consulted.
-func (d *DB) get(key, dst []byte, seq uint64) (_ []byte, tables int, _ error) {
+// get reads key as of sequence number seq (a registered snapshot's), or
+// of the latest state if latest. It also returns the number of tables it
+// consulted.
+func (d *DB) get(key, dst []byte, seq uint64, latest bool) (_ []byte, tables int, _ error) {
 	if len(key) == 0 {
 		return dst, 0, engine.ErrNotFound
 	}
-	rs, shard := d.acquire()
+	rs, shard, visible := d.pin(latest)
+	if latest {
+		seq = visible
+	}
 	if rs == nil {
 		return dst, 0, fmt.Errorf("lsm: Get: %w", engine.ErrClosed)
 	}
@@ -200,10 +243,8 @@ func (d *DB) NewIter(opts engine.IterOptions) (engine.Iterator, error) {
 		return nil, fmt.Errorf("lsm: NewIter: %w", engine.ErrClosed)
 	}
 	d.ops.add(opIterators, 1)
-	// The sequence number first: every batch at or below it is then in
-	// the read state's memtables or tables.
-	seq := d.visible.Load()
-	rs, shard := d.acquire()
+	// The sequence number is loaded after the pin: see acquireLatest.
+	rs, shard, seq := d.acquireLatest()
 	if rs == nil {
 		return nil, fmt.Errorf("lsm: NewIter: %w", engine.ErrClosed)
 	}
@@ -247,7 +288,7 @@ func (s *Snapshot) Get(key, dst []byte) ([]byte, error) {
 	if err := s.check("Get"); err != nil {
 		return dst, err
 	}
-	res, tables, err := s.d.get(key, dst, s.seq)
+	res, tables, err := s.d.get(key, dst, s.seq, false)
 	s.d.ops.get(tables, false)
 	return res, err
 }
