@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"math"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -20,13 +21,14 @@ import (
 const mergeChunkKeys = 1024
 
 // bufView is one state of the write buffer, as readers see it: the
-// active memtable and the full one being merged into the tree, if any.
-// A new bufView is stored for every change, so a reader that loads the
-// same pointer twice knows that no memtable was frozen or finished
-// between the two loads.
+// active memtable and the full ones waiting for the merger or being
+// merged into the tree, oldest first. A new bufView is stored for every
+// change, so a reader that loads the same pointer twice knows that no
+// memtable was frozen or finished between the two loads. Its slice is
+// its own: never changed once stored.
 type bufView struct {
 	mem    *commit.Table
-	frozen *commit.Table
+	frozen []*commit.Table
 }
 
 // writeBuffer is the write path of the buffered mode (see the package
@@ -45,30 +47,45 @@ type writeBuffer struct {
 	visible atomic.Uint64 // the last sequence number readers may see
 	view    atomic.Pointer[bufView]
 
-	// mu guards frozen, nextLog and stop; cond (on mu) is broadcast when
-	// one of them changes or the merger fails.
-	mu      sync.Mutex
-	cond    sync.Cond
-	frozen  *commit.Table
-	nextLog uint64 // the WAL segment of the first record after frozen's
-	stop    bool
-	// frozenN counts the memtables frozen, mergedN those merged.
-	frozenN, mergedN uint64
+	// mu guards frozen and stop; cond (on mu) is broadcast when one of
+	// them changes or the merger fails.
+	mu     sync.Mutex
+	cond   sync.Cond
+	frozen []*commit.Table // full memtables, oldest first
+	stop   bool
+	// maxFrozen is how many full memtables may wait (OptMemTables - 1):
+	// freezing one more stalls until a merge ends.
+	maxFrozen int
+	// frozenN counts the memtables frozen, mergedN those merged. The
+	// merger waits for maxFrozen full memtables before it merges, unless
+	// drainN (set by flushes) is above mergedN or it is stopping.
+	frozenN, mergedN, drainN uint64
+	// stalled is set when a writer waits for room in the queue (waiting
+	// counts those that do); batch, when one did during the last merge:
+	// the merger is then the bottleneck, and waits for a full queue
+	// before merging, which makes each merge as large as the buffer
+	// allows. A merge into a tree larger than the page cache reads and
+	// rewrites most leaves whatever its size, so its cost grows far more
+	// slowly than its keys. While merges keep up, the merger takes what
+	// is frozen at once, leaving room in the queue.
+	stalled, batch bool
+	waiting        int
 	// oldest is the first WAL segment holding a record the tree may not
-	// have: that of the memtable being merged, or else of the active one.
+	// have: that of the oldest full memtable, or else of the active one.
 	// A checkpoint records it as the segment recovery replays from. It is
 	// changed under mu, read under the store's mu (lock order: commitMu,
 	// then mu, then the store's mu).
 	oldest atomic.Uint64
 
-	merges, mergeNanos, mergedKeys, midMergeCkpts atomic.Uint64
+	merges, mergedTables, mergeNanos, mergedKeys, midMergeCkpts atomic.Uint64
 }
 
 // newWriteBuffer starts the write buffer of db, whose WAL is open and
-// whose last sequence number is db.seq, and its merger. The memtable
-// replay left (db.replayed), if any, is the active one.
-func newWriteBuffer(db *DB) *writeBuffer {
-	wb := &writeBuffer{db: db, nextSeq: db.seq + 1}
+// whose last sequence number is db.seq, and its merger; it holds at most
+// memTables memtables (OptMemTables). The memtable replay left
+// (db.replayed), if any, is the active one.
+func newWriteBuffer(db *DB, memTables int) *writeBuffer {
+	wb := &writeBuffer{db: db, nextSeq: db.seq + 1, maxFrozen: memTables - 1}
 	wb.cond.L = &wb.mu
 	wb.mem = db.replayed
 	db.replayed = nil
@@ -76,7 +93,7 @@ func newWriteBuffer(db *DB) *writeBuffer {
 		wb.mem = commit.NewTable(int(db.opts.MemTableSize), db.log.CurrentSegment())
 	}
 	wb.visible.Store(db.seq)
-	wb.view.Store(&bufView{mem: wb.mem})
+	wb.publishView()
 	wb.oldest.Store(wb.mem.LogNum())
 	db.bg.Add(1)
 	go wb.run()
@@ -148,8 +165,8 @@ func (db *DB) commitBuffered(b *engine.Batch, opts engine.WriteOptions) error {
 
 // makeRoom returns the memtable a batch of the given reservation goes
 // into: the active one if it fits, else a new one, after freezing the
-// active one (which waits while the previous one is being merged: a
-// stall). A batch too large for a standard memtable gets one of its own
+// active one (which waits while the most full memtables wait for the
+// merger: a stall). A batch too large for a standard memtable gets one of its own
 // size. Under commitMu.
 func (wb *writeBuffer) makeRoom(need, count int) (*commit.Table, error) {
 	m := wb.mem
@@ -164,7 +181,7 @@ func (wb *writeBuffer) makeRoom(need, count int) (*commit.Table, error) {
 		// Nothing in it: swap it for one large enough.
 		wb.mu.Lock()
 		wb.mem = commit.NewTable(capacity, m.LogNum())
-		wb.view.Store(&bufView{mem: wb.mem, frozen: wb.frozen})
+		wb.publishView()
 		wb.mu.Unlock()
 		return wb.mem, nil
 	}
@@ -176,17 +193,21 @@ func (wb *writeBuffer) makeRoom(need, count int) (*commit.Table, error) {
 
 // freeze hands the active memtable to the merger and starts a new one of
 // the given capacity, in a new WAL segment, so that every record of the
-// frozen memtable is in a segment below it. If the previous memtable is
-// still being merged, it first waits (a stall). Under commitMu.
+// frozen memtable is in a segment below it. If maxFrozen full memtables
+// wait already, it first waits for a merge to end (a stall). Under
+// commitMu.
 func (wb *writeBuffer) freeze(capacity int) error {
 	db := wb.db
 	wb.mu.Lock()
 	var start time.Time
-	for wb.frozen != nil && db.s.failedErr() == nil {
+	for len(wb.frozen) >= wb.maxFrozen && db.s.failedErr() == nil {
 		if start.IsZero() {
 			start = time.Now()
+			wb.stalled = true
 		}
+		wb.waiting++
 		wb.cond.Wait()
+		wb.waiting--
 	}
 	if !start.IsZero() {
 		db.stalls.Add(1)
@@ -201,11 +222,11 @@ func (wb *writeBuffer) freeze(capacity int) error {
 		wb.mu.Unlock()
 		return db.fail(fmt.Errorf("btree: rotating the WAL: %w", err))
 	}
-	wb.frozen, wb.nextLog = wb.mem, logNum
+	wb.frozen = append(wb.frozen, wb.mem)
 	wb.frozenN++
-	wb.oldest.Store(wb.frozen.LogNum())
+	wb.oldest.Store(wb.frozen[0].LogNum())
 	wb.mem = commit.NewTable(capacity, logNum)
-	wb.view.Store(&bufView{mem: wb.mem, frozen: wb.frozen})
+	wb.publishView()
 	wb.cond.Broadcast()
 	wb.mu.Unlock()
 	return nil
@@ -222,24 +243,43 @@ func (db *DB) fail(err error) error {
 	return db.s.setFailed(err)
 }
 
-// run is the merger: it merges each frozen memtable into the tree, then
-// makes it leave the readers' view. It ends when stopped with nothing
-// frozen, or when a merge fails (the store is then failed).
+// publishView stores the readers' view of the current memtables. Under
+// mu (and commitMu when the active memtable changed).
+func (wb *writeBuffer) publishView() {
+	wb.view.Store(&bufView{mem: wb.mem, frozen: slices.Clone(wb.frozen)})
+}
+
+// run is the merger: it merges every full memtable into the tree at once,
+// then makes them leave the readers' view. After a merge during which a
+// writer stalled it first waits for maxFrozen full memtables (or a flush
+// asking for them, or the stop): see batch. It ends when stopped with
+// nothing frozen, or when a merge fails (the store is then failed).
 func (wb *writeBuffer) run() {
 	defer wb.db.bg.Done()
 	for {
 		wb.mu.Lock()
-		for wb.frozen == nil && !wb.stop {
+		for !wb.stop && (len(wb.frozen) == 0 || wb.batch && len(wb.frozen) < wb.maxFrozen && wb.drainN <= wb.mergedN) {
 			wb.cond.Wait()
 		}
-		f, next := wb.frozen, wb.nextLog
+		if hook := testHookMerge; hook != nil && len(wb.frozen) > 0 {
+			wb.mu.Unlock()
+			hook()
+			wb.mu.Lock()
+		}
+		fs := slices.Clone(wb.frozen)
+		wb.stalled = false
+		// The WAL segment of the first record after fs's: the active
+		// memtable's, since the newest of fs was frozen.
+		next := wb.mem.LogNum()
 		wb.mu.Unlock()
-		if f == nil {
+		if len(fs) == 0 {
 			return
 		}
-		f.Wait() // every batch reserved in f is inserted and published
-		// A checkpoint in mid-merge holds some of f's newest values, in
-		// key order, and relies on the WAL to replay all of f: f's
+		for _, f := range fs {
+			f.Wait() // every batch reserved in f is inserted and published
+		}
+		// A checkpoint in mid-merge holds some of fs's newest values, in
+		// key order, and relies on the WAL to replay all of fs: their
 		// records must be durable before any of them reaches the data
 		// file, or a crash could recover a state that no prefix of the
 		// history had.
@@ -247,14 +287,19 @@ func (wb *writeBuffer) run() {
 		if err != nil {
 			err = wb.db.fail(fmt.Errorf("btree: syncing the WAL before a merge: %w", err))
 		} else {
-			err = wb.merge(f, next)
+			err = wb.merge(fs, next)
 		}
 		wb.mu.Lock()
 		if err == nil {
-			wb.frozen = nil
-			wb.mergedN++
-			wb.oldest.Store(wb.mem.LogNum())
-			wb.view.Store(&bufView{mem: wb.mem})
+			wb.frozen = slices.Clone(wb.frozen[len(fs):])
+			wb.mergedN += uint64(len(fs))
+			wb.batch = wb.stalled || wb.waiting > 0
+			if len(wb.frozen) > 0 {
+				wb.oldest.Store(wb.frozen[0].LogNum())
+			} else {
+				wb.oldest.Store(wb.mem.LogNum())
+			}
+			wb.publishView()
 		}
 		wb.cond.Broadcast()
 		wb.mu.Unlock()
@@ -264,19 +309,24 @@ func (wb *writeBuffer) run() {
 	}
 }
 
-// merge applies the newest version of every key of f to the tree, in key
-// order, mergeChunkKeys keys per write. The versions published before the
-// last chunk carry the tree's sequence number from before f, so a
-// checkpoint of one of them (taken when the dirty bytes pass the budget)
-// replays all of f on recovery: replaying a write the tree already has
-// changes nothing. After the last chunk, whose version carries f's last
-// sequence number, it starts a checkpoint that makes f's WAL segments
-// obsolete (those below next).
-func (wb *writeBuffer) merge(f *commit.Table, next uint64) error {
+// testHookMerge, if set (by tests), runs in the merger when it has work,
+// before it takes the full memtables.
+var testHookMerge func()
+
+// merge applies the newest version of every key of fs (full memtables,
+// oldest first) to the tree, in key order, mergeChunkKeys keys per write.
+// The versions published before the last chunk carry the tree's sequence
+// number from before fs, so a checkpoint of one of them (taken when the
+// dirty bytes pass the budget) replays all of fs on recovery: replaying a
+// write the tree already has changes nothing. After the last chunk, whose
+// version carries the last sequence number of fs, it starts a checkpoint
+// that makes their WAL segments obsolete (those below next).
+func (wb *writeBuffer) merge(fs []*commit.Table, next uint64) error {
 	db, s := wb.db, wb.db.s
 	start := time.Now()
-	it := f.Skiplist().NewIter()
-	ok := it.First()
+	it := newMergeSource(fs)
+	ok := it.valid()
+	last := fs[len(fs)-1].MaxSeq()
 	s.mu.Lock()
 	base := s.cur.Load().seq
 	s.mu.Unlock()
@@ -289,7 +339,7 @@ func (wb *writeBuffer) merge(f *commit.Table, next uint64) error {
 		}
 		var n int
 		var err error
-		ok, n, err = s.mergeChunk(it, base, f.MaxSeq(), db.opts.MemTableSize, wb.baseBudget())
+		ok, n, err = s.mergeChunk(it, base, last, db.opts.MemTableSize, wb.baseBudget())
 		keys += uint64(n)
 		if err != nil {
 			err = s.setFailed(fmt.Errorf("btree: merging the write buffer into the tree: %w", err))
@@ -302,7 +352,7 @@ func (wb *writeBuffer) merge(f *commit.Table, next uint64) error {
 				s.ckptDone.Wait()
 			}
 			if s.failed == nil && (!ok || full()) {
-				walLog := f.LogNum()
+				walLog := fs[0].LogNum()
 				if !ok {
 					walLog = next
 				} else {
@@ -314,37 +364,35 @@ func (wb *writeBuffer) merge(f *commit.Table, next uint64) error {
 		s.mu.Unlock()
 	}
 	wb.merges.Add(1)
+	wb.mergedTables.Add(uint64(len(fs)))
 	wb.mergedKeys.Add(keys)
 	wb.mergeNanos.Add(uint64(time.Since(start)))
 	return nil
 }
 
-// mergeChunk applies the newest versions of the next keys of it, a
-// memtable iterator standing on a key's newest version, to the tree as
-// one write: mergeChunkKeys keys, or fewer once the dirty bytes reach budget
+// mergeChunk applies the newest versions of the next keys of it to the
+// tree as one write: mergeChunkKeys keys, or fewer once the dirty bytes reach budget
 // (at least one). It publishes the write with sequence number base if
 // keys are left (more), else with last: so a checkpoint of a version in
 // mid-merge records the sequence number from before the memtable, whose
 // records recovery then replays in full. A failed write changes nothing.
 // The caller holds mu.
-func (s *store) mergeChunk(it *memtable.Iterator, base, last uint64, budget int64, bases int) (more bool, keys int, err error) {
+func (s *store) mergeChunk(it *mergeSource, base, last uint64, budget int64, bases int) (more bool, keys int, err error) {
 	m := s.mark()
 	w := s.newWriter()
-	more = it.Valid()
+	more = it.valid()
 	for ; more && keys < mergeChunkKeys && (keys == 0 || s.dirty+w.dirty < budget && s.basesRead < bases); keys++ {
-		key := it.Key()
-		if it.Kind() == engine.KindDelete {
-			err = w.del(key)
+		cur := it.its[it.cur]
+		if cur.Kind() == engine.KindDelete {
+			err = w.del(cur.Key())
 		} else {
-			err = w.set(key, it.Value())
+			err = w.set(cur.Key(), cur.Value())
 		}
 		if err != nil {
 			s.abort(m)
 			return true, 0, err
 		}
-		// Older versions of the key follow its newest.
-		for more = it.Next(); more && bytes.Equal(it.Key(), key); more = it.Next() {
-		}
+		more = it.next()
 	}
 	seq := base
 	if !more {
@@ -406,10 +454,9 @@ func (db *DB) replayBuffered(walDir string) error {
 // The caller holds s.mu.
 func (db *DB) mergeReplayed(f *commit.Table) error {
 	s := db.s
-	it := f.Skiplist().NewIter()
-	it.First()
+	it := newMergeSource([]*commit.Table{f})
 	base := s.cur.Load().seq
-	for more := it.Valid(); more; {
+	for more := it.valid(); more; {
 		var err error
 		if more, _, err = s.mergeChunk(it, base, f.MaxSeq(), db.opts.MemTableSize, math.MaxInt); err != nil {
 			return err
@@ -439,30 +486,31 @@ func (wb *writeBuffer) baseBudget() int {
 	return max(c/4, 64)
 }
 
-// flush freezes the active memtable, if it holds anything, and waits
-// until the merger has merged it and every memtable frozen before it
-// (not those frozen later by writers). With wait false it does not
-// block: it freezes only if nothing is being merged (the timer's
-// trigger).
+// flush freezes the active memtable, if it holds anything, has the
+// merger merge every full memtable without waiting for more, and waits
+// until it has merged them (not those frozen later by writers). With wait
+// false it does not block (the timer's trigger): it freezes only if that
+// does not stall, and does not wait for the merge.
 func (wb *writeBuffer) flush(wait bool) error {
 	wb.commitMu.Lock()
 	if !wb.mem.Empty() {
+		freeze := wait
 		if !wait {
 			wb.mu.Lock()
-			busy := wb.frozen != nil
+			freeze = len(wb.frozen) < wb.maxFrozen
 			wb.mu.Unlock()
-			if busy {
-				wb.commitMu.Unlock()
-				return nil
-			}
 		}
-		if err := wb.freeze(int(wb.db.opts.MemTableSize)); err != nil {
-			wb.commitMu.Unlock()
-			return err
+		if freeze {
+			if err := wb.freeze(int(wb.db.opts.MemTableSize)); err != nil {
+				wb.commitMu.Unlock()
+				return err
+			}
 		}
 	}
 	wb.mu.Lock()
 	target := wb.frozenN
+	wb.drainN = max(wb.drainN, target)
+	wb.cond.Broadcast()
 	wb.mu.Unlock()
 	wb.commitMu.Unlock()
 	if !wait {
@@ -493,8 +541,57 @@ func (wb *writeBuffer) close() {
 func (wb *writeBuffer) bytes() int64 {
 	v := wb.view.Load()
 	n := int64(v.mem.Skiplist().Size())
-	if v.frozen != nil {
-		n += int64(v.frozen.Skiplist().Size())
+	for _, f := range v.frozen {
+		n += int64(f.Skiplist().Size())
 	}
 	return n
+}
+
+// mergeSource walks, in key order, the newest version of every key of
+// some memtables: a merge of their iterators in which, for a key in
+// several, the newest memtable's version wins (their sequence numbers do
+// not overlap). Within one memtable a key's newest version comes first.
+type mergeSource struct {
+	its []*memtable.Iterator // newest memtable first
+	cur int                  // the iterator on the current key's newest version; -1 at the end
+}
+
+// newMergeSource returns a mergeSource of tables (oldest first), on its
+// first key.
+func newMergeSource(tables []*commit.Table) *mergeSource {
+	ms := &mergeSource{its: make([]*memtable.Iterator, len(tables))}
+	for i, t := range tables {
+		it := t.Skiplist().NewIter()
+		it.First()
+		ms.its[len(tables)-1-i] = it
+	}
+	ms.pick()
+	return ms
+}
+
+// valid reports whether the source stands on a key.
+func (ms *mergeSource) valid() bool { return ms.cur >= 0 }
+
+// pick makes cur the iterator on the smallest key, the newest memtable's
+// on a tie.
+func (ms *mergeSource) pick() {
+	ms.cur = -1
+	for i, it := range ms.its {
+		if it.Valid() && (ms.cur < 0 || bytes.Compare(it.Key(), ms.its[ms.cur].Key()) < 0) {
+			ms.cur = i
+		}
+	}
+}
+
+// next moves past every version of the current key, in every memtable,
+// and reports whether a key is left.
+func (ms *mergeSource) next() bool {
+	key := ms.its[ms.cur].Key() // in an arena: stays valid
+	for _, it := range ms.its {
+		for it.Valid() && bytes.Equal(it.Key(), key) {
+			it.Next()
+		}
+	}
+	ms.pick()
+	return ms.valid()
 }

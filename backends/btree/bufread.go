@@ -20,8 +20,8 @@ type readView struct {
 // the memtables are loaded and the sequence number is loaded after that,
 // so the tree holds no write above it; if no memtable was frozen or
 // finished meanwhile (the same bufView), the tree holds no write that the
-// view's memtables do not, bar those of the frozen one (which the view
-// also reads, first).
+// view's memtables do not, bar those of the full ones being merged
+// (which the view also reads, first).
 func (db *DB) acquireView() readView {
 	s := db.s
 	wb := db.buf
@@ -39,26 +39,49 @@ func (db *DB) acquireView() readView {
 	}
 }
 
-// bufGet looks key up in the memtables of bv at sequence number seq. done
-// is false if neither holds it (the tree then answers).
+// bufGet looks key up in the memtables of bv, newest first, at sequence
+// number seq. done is false if none holds it (the tree then answers).
 func bufGet(bv *bufView, seq uint64, key, dst []byte) (out []byte, done bool, err error) {
-	for _, t := range [2]*commit.Table{bv.mem, bv.frozen} {
-		if t == nil || t.Skiplist().Empty() {
-			continue
-		}
-		if v, kind, ok := t.Skiplist().Get(key, seq); ok {
-			if kind == engine.KindDelete {
-				return dst, true, engine.ErrNotFound
-			}
-			return append(dst, v...), true, nil
+	if out, done, err = tableGet(bv.mem, seq, key, dst); done {
+		return out, done, err
+	}
+	for i := len(bv.frozen) - 1; i >= 0; i-- {
+		if out, done, err = tableGet(bv.frozen[i], seq, key, dst); done {
+			return out, done, err
 		}
 	}
 	return dst, false, nil
 }
 
+// tableGet is bufGet in one memtable.
+func tableGet(t *commit.Table, seq uint64, key, dst []byte) (out []byte, done bool, err error) {
+	if t.Skiplist().Empty() {
+		return dst, false, nil
+	}
+	v, kind, ok := t.Skiplist().Get(key, seq)
+	if !ok {
+		return dst, false, nil
+	}
+	if kind == engine.KindDelete {
+		return dst, true, engine.ErrNotFound
+	}
+	return append(dst, v...), true, nil
+}
+
 // buffered reports whether bv holds any entry (else readers skip it).
 func (bv *bufView) buffered() bool {
-	return bv != nil && (!bv.mem.Skiplist().Empty() || bv.frozen != nil && !bv.frozen.Skiplist().Empty())
+	if bv == nil {
+		return false
+	}
+	if !bv.mem.Skiplist().Empty() {
+		return true
+	}
+	for _, f := range bv.frozen {
+		if !f.Skiplist().Empty() {
+			return true
+		}
+	}
+	return false
 }
 
 // treeLayer is the tree, the oldest layer of a merged view: it holds no
@@ -83,10 +106,10 @@ var _ engine.Iterator = (*bufIter)(nil)
 // newBufIter returns the merged iterator of rv, whose tree iterator it
 // closes (releasing the version's pin) on Close.
 func newBufIter(rv readView, tree *Iter, opts engine.IterOptions) *bufIter {
-	layers := make([]overlay.Layer, 0, 3)
+	layers := make([]overlay.Layer, 0, 2+len(rv.buf.frozen))
 	layers = append(layers, overlay.Mem(rv.buf.mem.Skiplist(), rv.seq))
-	if f := rv.buf.frozen; f != nil {
-		layers = append(layers, overlay.Mem(f.Skiplist(), rv.seq))
+	for i := len(rv.buf.frozen) - 1; i >= 0; i-- {
+		layers = append(layers, overlay.Mem(rv.buf.frozen[i].Skiplist(), rv.seq))
 	}
 	layers = append(layers, treeLayer{tree})
 	return &bufIter{ov: overlay.New(layers, opts.Lower, opts.Upper), tree: tree, dbClosed: tree.dbClosed}

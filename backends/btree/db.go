@@ -101,7 +101,7 @@ func Open(dir string, opts *engine.Options) (*DB, error) {
 		return nil, err
 	}
 	if !db.readOnly && st.writeBuffer {
-		db.buf = newWriteBuffer(db)
+		db.buf = newWriteBuffer(db, st.memTables)
 	}
 	if !db.readOnly && (st.ckptInterval > 0 || st.idleCkpt > 0) {
 		db.bg.Add(1)

@@ -122,35 +122,42 @@
 // When the active memtable is full it is frozen: the WAL is rotated (every
 // record of the frozen memtable is in a segment below the new one), a new
 // memtable takes the writes, and the merger, a background goroutine,
-// applies the newest version of every key of the frozen one to the tree
-// in key order, a chunk of keys per write (one version published, the
+// takes every frozen memtable and applies the newest version of every key
+// of theirs (the newest memtable's, for a key in several) to the tree in
+// key order, a chunk of keys per write (one version published, the
 // writer mutex held), with the tree's own write path below. Keys in order
 // reach each leaf together: one leaf change, and one page write at the
 // next checkpoint, carries every buffered write to that leaf, where
 // writing straight into the tree copied the leaf's path and delta for each
-// write and rewrote nearly every leaf at each checkpoint. If the active
-// memtable fills while the previous one is still being merged, writers
-// wait (a stall, counted in Metrics).
+// write and rewrote nearly every leaf at each checkpoint. Up to
+// "btree.memtables" memtables (default 3) are held: the active one and
+// frozen ones waiting for the merger or being merged. Frozen memtables
+// queue while a merge runs and the next merge takes them all, so when
+// merges are slow (a tree larger than the page cache: each merge reads
+// and rewrites most leaves) they grow and one pass over the tree carries
+// more writes. Only when the active memtable fills with the queue full do
+// writers wait (a stall, counted in Metrics).
 //
 // The versions the merger publishes before its last chunk carry the
-// tree's sequence number from before the memtable; the last one carries
-// the memtable's last. A checkpoint taken in the middle of a merge (the
-// dirty bytes reached Options.MemTableSize) therefore records the frozen
-// memtable's first WAL segment and the sequence number before it, and
-// recovery replays all of the memtable's records over a tree holding some
-// of them: replaying a write the tree already has changes nothing, and
-// replaying every later record in order leaves every key at its last
-// value. After the last chunk the merger starts a checkpoint recording the
-// active memtable's first segment, which makes the frozen one's segments
-// obsolete; then the frozen memtable leaves the readers' view.
+// tree's sequence number from before the merged memtables; the last one
+// carries their last. A checkpoint taken in the middle of a merge (the
+// dirty bytes reached Options.MemTableSize) therefore records the oldest
+// merged memtable's first WAL segment and the sequence number before it,
+// and recovery replays all of the merged memtables' records over a tree
+// holding some of them: replaying a write the tree already has changes
+// nothing, and replaying every later record in order leaves every key at
+// its last value. After the last chunk the merger starts a checkpoint
+// recording the first segment of the next memtable (frozen meanwhile, or
+// the active one), which makes the merged ones' segments obsolete; then
+// the merged memtables leave the readers' view.
 //
-// Reads look in the active memtable, then the frozen one, at the visible
-// sequence number (a deletion there is final), then in the tree. A
-// snapshot or iterator pins the view (the two memtables), the tree's
+// Reads look in the active memtable, then the frozen ones, newest first,
+// at the visible sequence number (a deletion there is final), then in the
+// tree. A snapshot or iterator pins the view (the memtables), the tree's
 // current version and then the visible sequence number, and starts again
 // if a memtable was frozen or left the view meanwhile: the tree then holds
 // no write above the sequence number, and none the view's memtables lack
-// but those of the frozen one, which the view reads first. Iterators
+// but those of the frozen ones, which the view reads first. Iterators
 // merge the memtables over the tree with engine/overlay (newer layers
 // shadow older ones, deletions hide keys); with empty memtables (after an
 // idle or interval trigger, Flush, or a load followed by reads) they are
@@ -260,8 +267,9 @@
 // The process holds the page cache (Options.CacheSize), the dirty nodes
 // (at most about twice Options.MemTableSize: the checkpoint being written
 // and the changes made since it began), the memtables of the write
-// buffer (two of Options.MemTableSize: the active one and the one being
-// merged; a batch too large for one gets a memtable of its own size) and
+// buffer (up to "btree.memtables", default 3, of Options.MemTableSize:
+// the active one and the frozen ones; a batch too large for one gets a
+// memtable of its own size) and
 // the WAL's buffers, whatever the size of the data. TestLargeData measures the resident set against these
 // budgets.
 //

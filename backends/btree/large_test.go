@@ -28,12 +28,13 @@ var largeRecords = flag.Int("btree.large", 0,
 // process's resident set (VmRSS, Linux) throughout. Every sample must stay
 // under
 //
-//	RSS before opening + 2 x (CacheSize + 4 x MemTableSize) + 96 MiB
+//	RSS before opening + 2 x (CacheSize + (2 + DefaultMemTables) x MemTableSize) + 96 MiB
 //
 // (2x for the garbage collector's headroom over the live heap, GOGC=100;
 // dirty memory is bounded by twice MemTableSize, the checkpoint being
-// written and the changes made meanwhile, and the write buffer holds two
-// memtables of MemTableSize, the active one and the one being merged;
+// written and the changes made meanwhile, and the write buffer holds up
+// to DefaultMemTables memtables of MemTableSize, the active one and the
+// frozen ones;
 // 96 MiB for what is not in the
 // budgets, twice over as well: the WAL's buffers (4 MiB pending), the
 // page cache's table, checkpoints' temporary buffers, the runtime's own
@@ -71,7 +72,7 @@ func TestLargeData(t *testing.T) {
 	defer removeAll(vfs.Default, dir)
 	runtime.GC()
 	before := rss(t)
-	bound := before + 2*(cache+4*dirty) + 96<<20
+	bound := before + 2*(cache+(2+DefaultMemTables)*dirty) + 96<<20
 	opts := &engine.Options{CacheSize: cache, MemTableSize: dirty, Logger: quietLogger{}}
 	db, err := Open(dir, opts)
 	must(t, "Open", err)

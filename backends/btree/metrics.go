@@ -39,7 +39,8 @@ import (
 //	btree.cache.pages             pages the page cache can hold
 //	btree.cache.evictions         pages the page cache evicted
 //	btree.buffer.bytes            memory of the memtables (write buffer): arena in use plus index
-//	btree.buffer.merges           memtables merged into the tree
+//	btree.buffer.merges           merges of memtables into the tree (each takes every full memtable)
+//	btree.buffer.merged_memtables memtables those merges took
 //	btree.buffer.merged_keys      keys those merges wrote into the tree
 //	btree.buffer.merge.seconds    total time spent merging
 //	btree.buffer.mid_merge_checkpoints  checkpoints started in the middle of a merge (dirty budget reached)
@@ -110,6 +111,7 @@ func (db *DB) Metrics() engine.Metrics {
 	}
 	if wb := db.buf; wb != nil {
 		m.Extra["btree.buffer.merges"] = float64(wb.merges.Load())
+		m.Extra["btree.buffer.merged_memtables"] = float64(wb.mergedTables.Load())
 		m.Extra["btree.buffer.merged_keys"] = float64(wb.mergedKeys.Load())
 		m.Extra["btree.buffer.merge.seconds"] = time.Duration(wb.mergeNanos.Load()).Seconds()
 		m.Extra["btree.buffer.mid_merge_checkpoints"] = float64(wb.midMergeCkpts.Load())

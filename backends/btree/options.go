@@ -44,7 +44,21 @@ const (
 	// path) before it returns: less memory (no memtables), much slower
 	// random writes. See the package doc, "The write buffer".
 	OptWriteBuffer = "btree.write_buffer"
+	// OptMemTables is the most memtables the write buffer holds: the
+	// active one and up to n-1 full ones, waiting for the merger or being
+	// merged. The merger takes every full one at once, so that one pass
+	// over the tree carries them all: when merges are slower than writes
+	// (a tree larger than the page cache), the merges grow instead of the
+	// writers stalling behind each one. An integer from 2 to 16; default
+	// DefaultMemTables. Each memtable is engine.Options.MemTableSize.
+	OptMemTables = "btree.memtables"
 )
+
+// DefaultMemTables is the default of OptMemTables.
+const DefaultMemTables = 3
+
+// maxMemTables bounds OptMemTables.
+const maxMemTables = 16
 
 // maxCheckpointWorkers bounds OptCheckpointWorkers.
 const maxCheckpointWorkers = 64
@@ -62,13 +76,14 @@ type settings struct {
 	idleCkpt     time.Duration
 	ckptWorkers  int
 	writeBuffer  bool
+	memTables    int
 }
 
 // parseSettings reads the "btree." entries of extra. An unknown name under
 // the prefix or a bad value is an error wrapping engine.ErrInvalidOptions;
 // other backends' entries are ignored.
 func parseSettings(extra map[string]string) (settings, error) {
-	st := settings{ckptInterval: DefaultCheckpointInterval, idleCkpt: DefaultIdleCheckpoint, writeBuffer: true}
+	st := settings{ckptInterval: DefaultCheckpointInterval, idleCkpt: DefaultIdleCheckpoint, writeBuffer: true, memTables: DefaultMemTables}
 	for k, v := range extra {
 		if !strings.HasPrefix(k, "btree.") {
 			continue
@@ -102,8 +117,14 @@ func parseSettings(extra map[string]string) (settings, error) {
 				return st, fmt.Errorf("%w: %s=%q: want true or false", engine.ErrInvalidOptions, k, v)
 			}
 			st.writeBuffer = b
+		case OptMemTables:
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 2 || n > maxMemTables {
+				return st, fmt.Errorf("%w: %s=%q: want an integer in [2, %d]", engine.ErrInvalidOptions, k, v, maxMemTables)
+			}
+			st.memTables = n
 		default:
-			return st, fmt.Errorf("%w: unknown btree setting %q (known: %s, %s, %s, %s, %s)", engine.ErrInvalidOptions, k, OptPageSize, OptCheckpointInterval, OptIdleCheckpoint, OptCheckpointWorkers, OptWriteBuffer)
+			return st, fmt.Errorf("%w: unknown btree setting %q (known: %s, %s, %s, %s, %s, %s)", engine.ErrInvalidOptions, k, OptPageSize, OptCheckpointInterval, OptIdleCheckpoint, OptCheckpointWorkers, OptWriteBuffer, OptMemTables)
 		}
 	}
 	return st, nil

@@ -73,6 +73,11 @@ func TestParseSettings(t *testing.T) {
 		{map[string]string{OptWriteBuffer: "false"}, 0, true, true},
 		{map[string]string{OptWriteBuffer: "0"}, 0, true, true},
 		{map[string]string{OptWriteBuffer: "maybe"}, 0, false, false},
+		{map[string]string{OptMemTables: "2"}, 0, true, false},
+		{map[string]string{OptMemTables: "16"}, 0, true, false},
+		{map[string]string{OptMemTables: "1"}, 0, false, false},
+		{map[string]string{OptMemTables: "17"}, 0, false, false},
+		{map[string]string{OptMemTables: "three"}, 0, false, false},
 	} {
 		st, err := parseSettings(tc.extra)
 		if (err == nil) != tc.ok || st.pageSize != tc.ps || tc.ok && st.writeBuffer == tc.unbuf {
@@ -80,6 +85,13 @@ func TestParseSettings(t *testing.T) {
 		}
 		if err != nil && !errors.Is(err, engine.ErrInvalidOptions) {
 			t.Errorf("parseSettings(%v): %v is not ErrInvalidOptions", tc.extra, err)
+		}
+		want := DefaultMemTables
+		if v, ok := tc.extra[OptMemTables]; ok && tc.ok {
+			want, _ = strconv.Atoi(v)
+		}
+		if tc.ok && st.memTables != want {
+			t.Errorf("parseSettings(%v): %d memtables, want %d", tc.extra, st.memTables, want)
 		}
 	}
 }
