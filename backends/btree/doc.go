@@ -132,11 +132,14 @@
 // write and rewrote nearly every leaf at each checkpoint. Up to
 // "btree.memtables" memtables (default 3) are held: the active one and
 // frozen ones waiting for the merger or being merged. Frozen memtables
-// queue while a merge runs and the next merge takes them all, so when
-// merges are slow (a tree larger than the page cache: each merge reads
-// and rewrites most leaves) they grow and one pass over the tree carries
-// more writes. Only when the active memtable fills with the queue full do
-// writers wait (a stall, counted in Metrics).
+// queue while a merge runs and the next merge takes them all; and after
+// a merge during which writers stalled, the merger waits for a full queue
+// (or a trigger, Flush or Close) before it merges again. So when merges
+// are slower than writes (a tree larger than the page cache: each merge
+// reads and rewrites most leaves, whatever its size) they grow, and one
+// pass over the tree carries more writes. Only when the active memtable
+// fills with the queue full do writers wait (a stall, counted in
+// Metrics).
 //
 // The versions the merger publishes before its last chunk carry the
 // tree's sequence number from before the merged memtables; the last one
@@ -225,10 +228,13 @@
 // values, 2 writers, then 1M more; "lbench bench -workloads
 // target-writes -p lightning.option.memtable_size=N"): 32 MiB (the
 // default) 126K then 68K inserts/s; 64 MiB 161K then 78K; 128 MiB 203K
-// then 96K. With the write buffer and the default budget: 538K-580K
-// then 162K-165K (three runs; the second million's tree outgrows the
-// 256 MiB page cache of those runs, so most merges read leaves from the
-// file and rewrite most of them).
+// then 96K. With the write buffer and the default budget, the load runs
+// at 565K-660K inserts/s; the run phase (10 s of random inserts past the
+// first million: the tree outgrows the 256 MiB page cache of those runs,
+// so each merge reads leaves from the file and rewrites most of them) is
+// set by "btree.memtables", the size of the merges: 173K-184K inserts/s
+// with 2, 238K-257K with 3 (the default), 275K-329K with 4 (three
+// alternated runs each, "-p lightning.option.btree.memtables=N").
 //
 // # Free space
 //
