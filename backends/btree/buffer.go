@@ -82,19 +82,26 @@ type writeBuffer struct {
 
 // newWriteBuffer starts the write buffer of db, whose WAL is open and
 // whose last sequence number is db.seq, and its merger; it holds at most
-// memTables memtables (OptMemTables). The memtable replay left
-// (db.replayed), if any, is the active one.
+// memTables memtables (OptMemTables). The memtables replay left are
+// taken over: the full ones (db.replayedFull) are frozen, for the merger
+// to merge in the background, and the last one (db.replayed), if any, is
+// the active one.
 func newWriteBuffer(db *DB, memTables int) *writeBuffer {
 	wb := &writeBuffer{db: db, nextSeq: db.seq + 1, maxFrozen: memTables - 1}
 	wb.cond.L = &wb.mu
-	wb.mem = db.replayed
-	db.replayed = nil
+	wb.mem, wb.frozen = db.replayed, db.replayedFull
+	db.replayed, db.replayedFull = nil, nil
+	wb.frozenN = uint64(len(wb.frozen))
 	if wb.mem == nil {
 		wb.mem = commit.NewTable(int(db.opts.MemTableSize), db.log.CurrentSegment())
 	}
 	wb.visible.Store(db.seq)
 	wb.publishView()
-	wb.oldest.Store(wb.mem.LogNum())
+	if len(wb.frozen) > 0 {
+		wb.oldest.Store(wb.frozen[0].LogNum())
+	} else {
+		wb.oldest.Store(wb.mem.LogNum())
+	}
 	db.bg.Add(1)
 	go wb.run()
 	return wb
@@ -403,17 +410,20 @@ func (s *store) mergeChunk(it *mergeSource, base, last uint64, budget int64, bas
 }
 
 // replayBuffered is replay for the buffered mode: it inserts the WAL's
-// records into memtables, as the writes did, and merges each full one
-// into the tree in key order (checkpointing when the dirty bytes pass
-// the budget, with the WAL left as it is), which is several times faster
-// than writing each record into the tree. The last memtable becomes the
-// active one (db.replayed).
-func (db *DB) replayBuffered(walDir string) error {
+// records into memtables, as the writes did. Whenever memTables-1 are
+// full it merges them into the tree at once, in key order, as the merger
+// does (checkpointing when the dirty bytes pass the budget, with the WAL
+// left as it is), which is several times faster than writing each record
+// into the tree. The write buffer takes over the memtables left: the
+// full ones (db.replayedFull), which its merger merges in the background
+// once Open returns, and the last one (db.replayed), the active one.
+func (db *DB) replayBuffered(walDir string, memTables int) error {
 	s := db.s
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	std := int(db.opts.MemTableSize)
 	var cur *commit.Table
+	var full []*commit.Table
 	n := 0
 	err := scanWAL(db.opts.FS, walDir, s, &db.seq, func(pos wal.Position, b *engine.Batch) error {
 		if err := db.opts.CheckBatch(b); err != nil {
@@ -421,10 +431,13 @@ func (db *DB) replayBuffered(walDir string) error {
 		}
 		need, count, _ := commit.BatchNeed(b)
 		if cur != nil && !cur.Fits(need, count) {
-			if err := db.mergeReplayed(cur); err != nil {
-				return err
+			full, cur = append(full, cur), nil
+			if len(full) >= memTables-1 {
+				if err := db.mergeReplayed(full); err != nil {
+					return err
+				}
+				full = nil
 			}
-			cur = nil
 		}
 		if cur == nil {
 			capacity, err := commit.Capacity(std, need, count)
@@ -443,22 +456,23 @@ func (db *DB) replayBuffered(walDir string) error {
 	if err != nil {
 		return err
 	}
-	db.replayed = cur
+	db.replayed, db.replayedFull = cur, full
 	if n > 0 {
 		db.opts.Logger.Logf("btree: %s: replayed %d WAL records, up to sequence %d", db.dir, n, db.seq)
 	}
 	return nil
 }
 
-// mergeReplayed merges a memtable filled by replayBuffered into the tree.
-// The caller holds s.mu.
-func (db *DB) mergeReplayed(f *commit.Table) error {
+// mergeReplayed merges memtables filled by replayBuffered (oldest first)
+// into the tree. The caller holds s.mu.
+func (db *DB) mergeReplayed(fs []*commit.Table) error {
 	s := db.s
-	it := newMergeSource([]*commit.Table{f})
+	it := newMergeSource(fs)
 	base := s.cur.Load().seq
+	last := fs[len(fs)-1].MaxSeq()
 	for more := it.valid(); more; {
 		var err error
-		if more, _, err = s.mergeChunk(it, base, f.MaxSeq(), db.opts.MemTableSize, math.MaxInt); err != nil {
+		if more, _, err = s.mergeChunk(it, base, last, db.opts.MemTableSize, math.MaxInt); err != nil {
 			return err
 		}
 		// Keep memory bounded: checkpoint (the WAL stays as it is, and

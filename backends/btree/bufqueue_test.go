@@ -221,9 +221,24 @@ written:
 	must(t, "Close", db.Close())
 	db = nil
 	must(t, "Check", Check(mem, "db", nil))
-	for _, p := range points {
+	for i, p := range points {
 		if err := verifyCrash(p, hist, opts); err != nil {
 			t.Errorf("crash copy %s (durable %d, started %d): %v", p.stage, p.durable, p.started, err)
+		}
+		if i > 0 {
+			continue
+		}
+		// The copy with two full memtables in the WAL, recovered with
+		// other btree.memtables: 2 merges each full memtable during
+		// replay, 4 hands both to the merger, to merge after Open.
+		for _, n := range []string{"2", "4"} {
+			o := opts.Clone()
+			o.Extra[OptMemTables] = n
+			q := p
+			q.fs = p.fs.CrashClone(vfs.CrashOptions{})
+			if err := verifyCrash(q, hist, o); err != nil {
+				t.Errorf("crash copy %s, recovered with %s memtables: %v", p.stage, n, err)
+			}
 		}
 	}
 }
@@ -243,4 +258,59 @@ func dumpBackward(r engine.Reader) (map[string]string, error) {
 		return nil, err
 	}
 	return m, it.Close()
+}
+
+// TestReplayHandsOverFullMemtables: full memtables the WAL holds beyond
+// the checkpoint, fewer than btree.memtables-1, are not merged during
+// recovery but handed to the merger, still visible to reads, and merged
+// after Open returns.
+func TestReplayHandsOverFullMemtables(t *testing.T) {
+	mem := vfs.NewMem()
+	opts := bufferOptions(mem)
+	opts.Extra[OptMemTables] = "4"
+	hold := make(chan struct{})
+	var release sync.Once
+	let := func() { release.Do(func() { close(hold) }) }
+	testHookMerge = func() { <-hold }
+	defer func() { testHookMerge = nil; let() }()
+
+	db := mustOpen(t, "db", opts)
+	model := map[string]string{}
+	for i := 0; len(db.buf.view.Load().frozen) < 2; i++ {
+		k, v := fmt.Sprintf("key%05d", i%7000), fmt.Sprintf("v%d-%s", i, bytes.Repeat([]byte("x"), i%50))
+		must(t, "Set", db.Set([]byte(k), []byte(v), engine.NoSync))
+		model[k] = v
+	}
+	must(t, "WAL sync", db.log.Sync())
+	crashed := mem.CrashClone(vfs.CrashOptions{})
+	let()
+	must(t, "Close", db.Close())
+
+	hold = make(chan struct{})
+	release = sync.Once{}
+	o := opts.Clone()
+	o.FS = crashed
+	db = mustOpen(t, "db", o)
+	defer db.Close()
+	if n := len(db.buf.view.Load().frozen); n != 2 {
+		t.Errorf("after recovery the write buffer holds %d full memtables, want the 2 the WAL had", n)
+	}
+	got, err := dump(db)
+	must(t, "dump", err)
+	if d := diff(got, model); d != "" {
+		t.Fatalf("after recovery, with the full memtables not merged: %s", d)
+	}
+	let()
+	must(t, "Flush", db.Flush())
+	if n := len(db.buf.view.Load().frozen); n != 0 {
+		t.Errorf("after Flush %d full memtables are left", n)
+	}
+	got, err = dump(db)
+	must(t, "dump", err)
+	if d := diff(got, model); d != "" {
+		t.Fatalf("after merging them: %s", d)
+	}
+	if m := db.Metrics(); m.Extra["btree.buffer.merged_memtables"] < 2 {
+		t.Errorf("merged_memtables %v after recovery and Flush, want at least 2", m.Extra["btree.buffer.merged_memtables"])
+	}
 }

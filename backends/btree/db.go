@@ -43,9 +43,11 @@ type DB struct {
 	// buf is the write buffer; nil when read-only or with
 	// btree.write_buffer=false (writes then change the tree directly).
 	buf *writeBuffer
-	// replayed is the memtable replayBuffered filled last, until
-	// newWriteBuffer makes it the active one.
-	replayed *commit.Table
+	// replayed is the memtable replayBuffered filled last, and
+	// replayedFull the full ones it left unmerged (oldest first), until
+	// newWriteBuffer takes them over.
+	replayed     *commit.Table
+	replayedFull []*commit.Table
 
 	seq    uint64 // last sequence number used; under s.mu
 	closed atomic.Bool
@@ -174,7 +176,7 @@ func (db *DB) open(st settings, kind checksum.Kind) error {
 	walDir := filepath.Join(db.dir, WALDir)
 	replay := db.replay
 	if !db.readOnly && st.writeBuffer {
-		replay = db.replayBuffered
+		replay = func(dir string) error { return db.replayBuffered(dir, st.memTables) }
 	}
 	if err := replay(walDir); err != nil {
 		return err

@@ -130,7 +130,7 @@
 // next checkpoint, carries every buffered write to that leaf, where
 // writing straight into the tree copied the leaf's path and delta for each
 // write and rewrote nearly every leaf at each checkpoint. Up to
-// "btree.memtables" memtables (default 3) are held: the active one and
+// "btree.memtables" memtables (default 2) are held: the active one and
 // frozen ones waiting for the merger or being merged. Frozen memtables
 // queue while a merge runs and the next merge takes them all; and after
 // a merge during which writers stalled, the merger waits for a full queue
@@ -233,8 +233,12 @@
 // first million: the tree outgrows the 256 MiB page cache of those runs,
 // so each merge reads leaves from the file and rewrites most of them) is
 // set by "btree.memtables", the size of the merges: 173K-184K inserts/s
-// with 2, 238K-257K with 3 (the default), 275K-329K with 4 (three
-// alternated runs each, "-p lightning.option.btree.memtables=N").
+// with 2 (the default), 238K-257K with 3, 275K-329K with 4 (three
+// alternated runs each, "-p lightning.option.btree.memtables=N"). Each
+// more memtable costs Options.MemTableSize and, with the garbage
+// collector's headroom, about three times that in resident memory:
+// TestLargeData's 10M records peaked at 411 MiB with 2, 520 MiB with 3
+// (whose 1M random overwrites ran at 167K/s instead of 114K/s).
 //
 // # Free space
 //
@@ -273,7 +277,7 @@
 // The process holds the page cache (Options.CacheSize), the dirty nodes
 // (at most about twice Options.MemTableSize: the checkpoint being written
 // and the changes made since it began), the memtables of the write
-// buffer (up to "btree.memtables", default 3, of Options.MemTableSize:
+// buffer (up to "btree.memtables", default 2, of Options.MemTableSize:
 // the active one and the frozen ones; a batch too large for one gets a
 // memtable of its own size) and
 // the WAL's buffers, whatever the size of the data. TestLargeData measures the resident set against these

@@ -55,7 +55,7 @@ const (
 )
 
 // DefaultMemTables is the default of OptMemTables.
-const DefaultMemTables = 3
+const DefaultMemTables = 2
 
 // maxMemTables bounds OptMemTables.
 const maxMemTables = 16
