@@ -83,6 +83,13 @@ func TestReviewCrashQueuedMemtables(t *testing.T) {
 	opts := testOptions(errorfs.Wrap(mem, rec))
 	opts.Extra[OptWriteBuffer] = "true"
 	opts.Extra[OptCheckpointInterval] = "0"
+	if seed%2 == 0 {
+		// Even seeds add the timers' checkpoints and freezes of partial
+		// memtables (which shift replay's memtables off the writer's).
+		opts.Extra[OptCheckpointInterval] = "4ms"
+		opts.Extra[OptIdleCheckpoint] = "2ms"
+		t.Logf("timers on: %s=4ms, %s=2ms", OptCheckpointInterval, OptIdleCheckpoint)
+	}
 	opts.Extra[OptMemTables] = fmt.Sprint(3 + rng.IntN(3))
 	t.Logf("%s=%s", OptMemTables, opts.Extra[OptMemTables])
 	// A slow merger now and then, so that full memtables queue, writers
