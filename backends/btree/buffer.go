@@ -2,8 +2,11 @@ package btree
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"math"
+	"os"
+	"path/filepath"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -12,6 +15,7 @@ import (
 	"github.com/lightningdb/lightning/engine"
 	"github.com/lightningdb/lightning/engine/commit"
 	"github.com/lightningdb/lightning/engine/memtable"
+	"github.com/lightningdb/lightning/engine/vfs"
 	"github.com/lightningdb/lightning/engine/wal"
 )
 
@@ -378,10 +382,11 @@ func (wb *writeBuffer) merge(fs []*commit.Table, next uint64) error {
 }
 
 // mergeChunk applies the newest versions of the next keys of it to the
-// tree as one write: mergeChunkKeys keys, or fewer once the dirty bytes reach budget
-// (at least one). It publishes the write with sequence number base if
-// keys are left (more), else with last: so a checkpoint of a version in
-// mid-merge records the sequence number from before the memtable, whose
+// tree as one write: mergeChunkKeys keys, or fewer once the dirty bytes
+// reach budget or the clean leaves made deltas reach bases (at least
+// one). It publishes the write with sequence number base if keys are left
+// (more), else with last: so a checkpoint of a version in mid-merge
+// records the sequence number from before the merged memtables, whose
 // records recovery then replays in full. A failed write changes nothing.
 // The caller holds mu.
 func (s *store) mergeChunk(it *mergeSource, base, last uint64, budget int64, bases int) (more bool, keys int, err error) {
@@ -425,6 +430,24 @@ func (db *DB) replayBuffered(walDir string, memTables int) error {
 	var cur *commit.Table
 	var full []*commit.Table
 	n := 0
+	// The replayed records may be in segments never synced: the process
+	// died, and the system kept its unsynced writes. A merge's checkpoint
+	// in mid-merge (here, or the merger's after Open, which syncs only the
+	// new segment) relies on the WAL to replay all of the merged
+	// memtables, so every segment holding one of their records is synced
+	// first, as the merger syncs before merging.
+	var first, last uint64 // the segments of the first and last records replayed
+	syncedTo := uint64(0)
+	syncTo := func(seg uint64) error {
+		if first == 0 || seg <= syncedTo {
+			return nil
+		}
+		if err := syncSegments(db.opts.FS, walDir, max(first, syncedTo+1), seg); err != nil {
+			return err
+		}
+		syncedTo = seg
+		return nil
+	}
 	err := scanWAL(db.opts.FS, walDir, s, &db.seq, func(pos wal.Position, b *engine.Batch) error {
 		if err := db.opts.CheckBatch(b); err != nil {
 			return engine.Corruptf(walDir, -1, "batch %d over the size limits: %v", b.Seq(), err)
@@ -433,6 +456,9 @@ func (db *DB) replayBuffered(walDir string, memTables int) error {
 		if cur != nil && !cur.Fits(need, count) {
 			full, cur = append(full, cur), nil
 			if len(full) >= memTables-1 {
+				if err := syncTo(last); err != nil {
+					return err
+				}
 				if err := db.mergeReplayed(full); err != nil {
 					return err
 				}
@@ -446,8 +472,12 @@ func (db *DB) replayBuffered(walDir string, memTables int) error {
 			}
 			cur = commit.NewTable(capacity, pos.Segment)
 		}
-		last := b.Seq() + uint64(count) - 1
-		cur.Reserve(need, count, last)
+		if first == 0 {
+			first = pos.Segment
+		}
+		last = pos.Segment
+		lastSeq := b.Seq() + uint64(count) - 1
+		cur.Reserve(need, count, lastSeq)
 		err := cur.Apply(b, b.Seq())
 		cur.Unreserve(need, count)
 		n++
@@ -456,9 +486,34 @@ func (db *DB) replayBuffered(walDir string, memTables int) error {
 	if err != nil {
 		return err
 	}
+	if err := syncTo(last); err != nil {
+		return err
+	}
 	db.replayed, db.replayedFull = cur, full
 	if n > 0 {
 		db.opts.Logger.Logf("btree: %s: replayed %d WAL records, up to sequence %d", db.dir, n, db.seq)
+	}
+	return nil
+}
+
+// syncSegments syncs WAL segments from through to (those that exist).
+func syncSegments(fs vfs.FS, walDir string, from, to uint64) error {
+	for n := from; n <= to; n++ {
+		path := filepath.Join(walDir, wal.SegmentName(n))
+		f, err := fs.Open(path)
+		if errors.Is(err, os.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("btree: syncing the replayed WAL: %w", err)
+		}
+		err = f.Sync()
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return fmt.Errorf("btree: syncing the replayed WAL segment %s: %w", path, err)
+		}
 	}
 	return nil
 }

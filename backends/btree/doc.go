@@ -144,7 +144,9 @@
 // The versions the merger publishes before its last chunk carry the
 // tree's sequence number from before the merged memtables; the last one
 // carries their last. A checkpoint taken in the middle of a merge (the
-// dirty bytes reached Options.MemTableSize) therefore records the oldest
+// dirty bytes reached Options.MemTableSize, or the merge made deltas of a
+// quarter of the page cache's worth of clean leaves: see Checkpoints)
+// therefore records the oldest
 // merged memtable's first WAL segment and the sequence number before it,
 // and recovery replays all of the merged memtables' records over a tree
 // holding some of them: replaying a write the tree already has changes
@@ -186,7 +188,7 @@
 // With the write buffer, the merger starts checkpoints (when the dirty
 // bytes pass Options.MemTableSize, when it has made deltas of a quarter
 // of the page cache's worth of clean leaves, whose pages the checkpoint
-// reads again and should find cached, and after each memtable), as do
+// reads again and should find cached, and after each merge), as do
 // the triggers below; the WAL is not rotated then, and the checkpoint records
 // the first segment of the oldest memtable not wholly in the tree. Without
 // it, a checkpoint starts when the dirty bytes pass Options.MemTableSize,
@@ -293,7 +295,11 @@
 // are skipped (segments a crash kept from deletion). With the write
 // buffer, replay inserts the records into memtables and, whenever
 // "btree.memtables"-1 are full, merges them into the tree in key order,
-// as the merger does; the write buffer takes over the memtables left, the
+// as the merger does (and, as it does, first syncs the WAL: here every
+// segment replay read, since a process that died may have left an
+// unsynced tail that the system kept, and a checkpoint in mid-merge
+// relies on the WAL to replay all of the merged memtables); the write
+// buffer takes over the memtables left, the
 // last one as the active memtable and the full ones for the merger to
 // merge once Open has returned. Without it, each record is written into
 // the tree. BenchmarkRecovery, on a 2-core VM, after 1M random inserts

@@ -43,7 +43,7 @@ import (
 //	btree.buffer.merged_memtables memtables those merges took
 //	btree.buffer.merged_keys      keys those merges wrote into the tree
 //	btree.buffer.merge.seconds    total time spent merging
-//	btree.buffer.mid_merge_checkpoints  checkpoints started in the middle of a merge (dirty budget reached)
+//	btree.buffer.mid_merge_checkpoints  checkpoints started in the middle of a merge (dirty budget, or a quarter of the cache in clean leaves made deltas)
 //
 // The counts by page type describe the tree as of the last checkpoint
 // (dirty nodes are not pages yet).
