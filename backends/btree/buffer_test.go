@@ -35,6 +35,23 @@ const prefixGroups = 2
 // prefixKeys is the number of keys every batch of a group writes.
 const prefixKeys = 6
 
+// groupBatch returns batch c of group g (see TestBufferSnapshotPrefix)
+// and its value: the c keys set to it, the o keys set to it when c is odd
+// and deleted when c is even.
+func groupBatch(g, c int) (*engine.Batch, []byte) {
+	b := engine.NewBatch()
+	v := groupValue(c)
+	for i := 0; i < prefixKeys; i++ {
+		b.Set(groupKey(g, 'c', i), v)
+		if c%2 == 1 {
+			b.Set(groupKey(g, 'o', i), v)
+		} else {
+			b.Delete(groupKey(g, 'o', i))
+		}
+	}
+	return b, v
+}
+
 // groupValue is the value a batch writes for counter c: c, then padding
 // so that memtables fill quickly.
 func groupValue(c int) []byte {
@@ -182,16 +199,7 @@ func TestBufferSnapshotPrefix(t *testing.T) {
 			defer wg.Done()
 			rng := rand.New(rand.NewPCG(seed, uint64(g)))
 			for c := 0; c < batches && !stop.Load(); c++ {
-				b := engine.NewBatch()
-				v := groupValue(c)
-				for i := 0; i < prefixKeys; i++ {
-					b.Set(groupKey(g, 'c', i), v)
-					if c%2 == 1 {
-						b.Set(groupKey(g, 'o', i), v)
-					} else {
-						b.Delete(groupKey(g, 'o', i))
-					}
-				}
+				b, v := groupBatch(g, c)
 				// Filler keys grow the tree, so merges span chunks.
 				for j := 0; j < 3; j++ {
 					b.Set([]byte(fmt.Sprintf("f%06d", rng.IntN(50000))), v[:10+rng.IntN(60)])
@@ -707,16 +715,7 @@ func TestBufferCloseWhileWriting(t *testing.T) {
 			defer wg.Done()
 			rng := rand.New(rand.NewPCG(seed, uint64(g)))
 			for c := 0; ; c++ {
-				b := engine.NewBatch()
-				v := groupValue(c)
-				for i := 0; i < prefixKeys; i++ {
-					b.Set(groupKey(g, 'c', i), v)
-					if c%2 == 1 {
-						b.Set(groupKey(g, 'o', i), v)
-					} else {
-						b.Delete(groupKey(g, 'o', i))
-					}
-				}
+				b, v := groupBatch(g, c)
 				b.Set([]byte(fmt.Sprintf("f%06d", rng.IntN(50000))), v)
 				started[g].Store(int64(c))
 				if err := db.Apply(b, engine.WriteOptions{Sync: c%20 == 0}); err != nil {
@@ -785,14 +784,7 @@ func TestBufferCrashAnyTime(t *testing.T) {
 		} else {
 			ops = []crashOp{{del: rng.IntN(5) == 0, key: key(), value: value()}}
 		}
-		b := engine.NewBatch()
-		for _, op := range ops {
-			if op.del {
-				b.Delete(op.key)
-			} else {
-				b.Set(op.key, op.value)
-			}
-		}
+		b := opsBatch(ops)
 		sync := rng.IntN(40) == 0
 		must(t, "Apply", db.Apply(b, engine.WriteOptions{Sync: sync}))
 		hist = append(hist, ops)

@@ -24,13 +24,7 @@ func matchPrefix(got map[string]string, hist [][]crashOp, lo, hi int) (int, erro
 		if n == len(hist) {
 			break
 		}
-		for _, op := range hist[n] {
-			if op.del {
-				delete(model, string(op.key))
-			} else {
-				model[string(op.key)] = string(op.value)
-			}
-		}
+		applyOps(model, hist[n])
 	}
 	return 0, fmt.Errorf("the state is the state after no prefix of [%d, %d] of the %d batches", lo, hi, len(hist))
 }
@@ -93,14 +87,7 @@ func TestBufferQueuedMemtables(t *testing.T) {
 	writer := make(chan error, 1)
 	go func() {
 		for i := base; i < len(hist); i++ {
-			b := engine.NewBatch()
-			for _, op := range hist[i] {
-				if op.del {
-					b.Delete(op.key)
-				} else {
-					b.Set(op.key, op.value)
-				}
-			}
+			b := opsBatch(hist[i])
 			sync := i%50 == 0
 			if err := db.Apply(b, engine.WriteOptions{Sync: sync}); err != nil {
 				writer <- fmt.Errorf("Apply %d: %w", i, err)

@@ -45,14 +45,7 @@ func reviewHistory(t *testing.T, db *DB, rec *crashRecorder, rng *rand.Rand, n i
 		} else {
 			ops = []crashOp{{del: rng.IntN(5) == 0, key: key(), value: value()}}
 		}
-		b := engine.NewBatch()
-		for _, op := range ops {
-			if op.del {
-				b.Delete(op.key)
-			} else {
-				b.Set(op.key, op.value)
-			}
-		}
+		b := opsBatch(ops)
 		sync := rng.IntN(8) == 0
 		rec.started.Store(int64(i + 1))
 		must(t, "Apply", db.Apply(b, engine.WriteOptions{Sync: sync}))
@@ -218,16 +211,7 @@ func TestReviewReadersQueuedMerges(t *testing.T) {
 			defer wg.Done()
 			rng := rand.New(rand.NewPCG(seed, uint64(g)))
 			for c := 0; c < batches && !stop.Load(); c++ {
-				b := engine.NewBatch()
-				v := groupValue(c)
-				for i := 0; i < prefixKeys; i++ {
-					b.Set(groupKey(g, 'c', i), v)
-					if c%2 == 1 {
-						b.Set(groupKey(g, 'o', i), v)
-					} else {
-						b.Delete(groupKey(g, 'o', i))
-					}
-				}
+				b, v := groupBatch(g, c)
 				for j := 0; j < 4; j++ {
 					b.Set([]byte(fmt.Sprintf("f%06d", rng.IntN(50000))), v[:10+rng.IntN(60)])
 				}

@@ -20,6 +20,30 @@ type crashOp struct {
 	key, value []byte
 }
 
+// opsBatch returns a batch of ops, in order.
+func opsBatch(ops []crashOp) *engine.Batch {
+	b := engine.NewBatch()
+	for _, op := range ops {
+		if op.del {
+			b.Delete(op.key)
+		} else {
+			b.Set(op.key, op.value)
+		}
+	}
+	return b
+}
+
+// applyOps applies ops to model, in order.
+func applyOps(model map[string]string, ops []crashOp) {
+	for _, op := range ops {
+		if op.del {
+			delete(model, string(op.key))
+		} else {
+			model[string(op.key)] = string(op.value)
+		}
+	}
+}
+
 // crashPoint is a copy of the disk as a power failure at one point of a
 // checkpoint would leave it, with the bounds of the writes it must hold.
 type crashPoint struct {
@@ -227,15 +251,7 @@ func testCrashInCheckpoint(t *testing.T, seed uint64, buffered bool) {
 		var err error
 		switch {
 		case len(ops) > 1:
-			b := engine.NewBatch()
-			for _, op := range ops {
-				if op.del {
-					b.Delete(op.key)
-				} else {
-					b.Set(op.key, op.value)
-				}
-			}
-			err = db.Apply(b, engine.WriteOptions{Sync: sync})
+			err = db.Apply(opsBatch(ops), engine.WriteOptions{Sync: sync})
 		case ops[0].del:
 			err = db.Delete(ops[0].key, engine.WriteOptions{Sync: sync})
 		default:
@@ -294,15 +310,7 @@ func verifyCrash(p crashPoint, hist [][]crashOp, opts *engine.Options) error {
 		return fmt.Errorf("Check after recovery: %w", err)
 	}
 	model := map[string]string{}
-	apply := func(ops []crashOp) {
-		for _, op := range ops {
-			if op.del {
-				delete(model, string(op.key))
-			} else {
-				model[string(op.key)] = string(op.value)
-			}
-		}
-	}
+	apply := func(ops []crashOp) { applyOps(model, ops) }
 	for _, ops := range hist[:p.durable] {
 		apply(ops)
 	}
